@@ -1,0 +1,119 @@
+//! Classifying many photos: one bad photo never stops the others.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use crate::imaging::{open_photo, DecodeLimits, PhotoError, PhotoWarning};
+use crate::model::{Classifier, ModelError, Prediction};
+
+/// What happened to one photo.
+#[derive(Debug)]
+pub struct PhotoResult {
+    pub path: PathBuf,
+    pub outcome: Result<Classified, PhotoFailure>,
+}
+
+/// A classified photo.
+#[derive(Debug)]
+pub struct Classified {
+    pub predictions: Vec<Prediction>,
+    /// Caveats to show next to the predictions.
+    pub warnings: Vec<PhotoWarning>,
+}
+
+/// Why a photo has no predictions.
+#[derive(Debug, thiserror::Error)]
+pub enum PhotoFailure {
+    #[error(transparent)]
+    Photo(#[from] PhotoError),
+    #[error("{}: {0}", path.display())]
+    Model { path: PathBuf, source: ModelError },
+}
+
+/// Decodes, preprocesses and classifies one photo.
+pub fn classify_photo(
+    classifier: &Classifier,
+    path: &Path,
+    k: usize,
+    limits: &DecodeLimits,
+) -> PhotoResult {
+    let outcome = open_photo(path, limits)
+        .map_err(PhotoFailure::from)
+        .and_then(|photo| {
+            let predictions =
+                classifier
+                    .classify(&photo.image, k)
+                    .map_err(|source| PhotoFailure::Model {
+                        path: path.to_path_buf(),
+                        source,
+                    })?;
+            Ok(Classified {
+                predictions,
+                warnings: photo.warnings,
+            })
+        });
+    PhotoResult {
+        path: path.to_path_buf(),
+        outcome,
+    }
+}
+
+/// Options for [`classify_batch`].
+#[derive(Debug, Clone)]
+pub struct BatchOptions {
+    pub top_k: usize,
+    /// Worker threads; each decodes and runs the model on its own photo.
+    pub workers: usize,
+    pub limits: DecodeLimits,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            top_k: 5,
+            workers,
+            limits: DecodeLimits::default(),
+        }
+    }
+}
+
+/// Classifies `paths` on worker threads and calls `on_result` with each
+/// photo's index and result, in completion order, on the calling thread.
+/// Photos not started when `cancel` is set are skipped.
+pub fn classify_batch(
+    classifier: &Classifier,
+    paths: &[PathBuf],
+    options: &BatchOptions,
+    cancel: &AtomicBool,
+    mut on_result: impl FnMut(usize, PhotoResult),
+) {
+    let next = AtomicUsize::new(0);
+    let (sender, receiver) = mpsc::channel();
+    let workers = options.workers.clamp(1, paths.len().max(1));
+    std::thread::scope(|scope| {
+        for worker in 0..workers {
+            let sender = sender.clone();
+            let next = &next;
+            std::thread::Builder::new()
+                .name(format!("petal-classify-{worker}"))
+                .spawn_scoped(scope, move || loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= paths.len() || cancel.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let result =
+                        classify_photo(classifier, &paths[index], options.top_k, &options.limits);
+                    if sender.send((index, result)).is_err() {
+                        break;
+                    }
+                })
+                .expect("the OS can start a worker thread");
+        }
+        drop(sender);
+        for (index, result) in receiver {
+            on_result(index, result);
+        }
+    });
+}

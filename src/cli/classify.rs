@@ -1,0 +1,119 @@
+//! `petal classify`: photos and folders in, top-k species out.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::output::ResultWriter;
+use super::{ClassifyArgs, EXIT_OK, EXIT_PHOTO_FAILED, EXIT_USAGE};
+use crate::classify::{classify_batch, BatchOptions, PhotoResult};
+use crate::model::{Classifier, ModelSource};
+use crate::walk::collect_photos;
+
+/// Photos below this count get no progress bar.
+const PROGRESS_MIN_PHOTOS: usize = 2;
+
+pub fn run(args: &ClassifyArgs) -> u8 {
+    let list = match collect_photos(&args.paths) {
+        Ok(list) => list,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_USAGE;
+        }
+    };
+    let classifier = match load_model(&args.model) {
+        Ok(classifier) => classifier,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_USAGE;
+        }
+    };
+    for warning in &classifier.spec().warnings {
+        eprintln!("warning: model {}: {warning}", classifier.info().origin);
+    }
+    if list.skipped > 0 {
+        eprintln!("note: skipped {} files that are not photos", list.skipped);
+    }
+    for (path, error) in &list.unreadable {
+        eprintln!("error: {}: cannot read: {error}", path.display());
+    }
+    if list.photos.is_empty() {
+        eprintln!("error: no photos found in the given paths");
+        return EXIT_PHOTO_FAILED;
+    }
+
+    let failed = classify_and_print(&classifier, &list.photos, args);
+    if failed > 0 || !list.unreadable.is_empty() {
+        eprintln!(
+            "{failed} of {} photos could not be classified",
+            list.photos.len()
+        );
+        EXIT_PHOTO_FAILED
+    } else {
+        EXIT_OK
+    }
+}
+
+fn load_model(uri: &str) -> Result<Classifier, String> {
+    let source = ModelSource::parse(uri).map_err(|why| format!("--model {why}"))?;
+    source.load().map_err(|error| error.to_string())
+}
+
+/// Prints results in input order as they complete; returns the failures.
+fn classify_and_print(
+    classifier: &Classifier,
+    photos: &[std::path::PathBuf],
+    args: &ClassifyArgs,
+) -> usize {
+    let mut options = BatchOptions {
+        top_k: usize::from(args.top_k),
+        ..BatchOptions::default()
+    };
+    if let Some(jobs) = args.jobs {
+        options.workers = usize::from(jobs);
+    }
+    let stdout = std::io::stdout().lock();
+    let mut writer = match ResultWriter::new(stdout, args.format) {
+        Ok(writer) => writer,
+        Err(error) => {
+            eprintln!("error: cannot write to standard output: {error}");
+            return photos.len();
+        }
+    };
+    let progress = progress_bar(photos.len());
+    let cancel = AtomicBool::new(false);
+    let mut pending: BTreeMap<usize, PhotoResult> = BTreeMap::new();
+    let mut next_to_print = 0;
+    let mut failed = 0;
+
+    classify_batch(classifier, photos, &options, &cancel, |index, result| {
+        progress.inc(1);
+        failed += usize::from(result.outcome.is_err());
+        pending.insert(index, result);
+        while let Some(result) = pending.remove(&next_to_print) {
+            next_to_print += 1;
+            if let Err(error) = progress.suspend(|| writer.write(&result)) {
+                // A closed pipe (`petal classify ... | head`) ends the run quietly.
+                if error.kind() != std::io::ErrorKind::BrokenPipe {
+                    eprintln!("error: cannot write to standard output: {error}");
+                }
+                cancel.store(true, Ordering::Relaxed);
+            }
+        }
+    });
+    progress.finish_and_clear();
+    failed
+}
+
+fn progress_bar(photos: usize) -> ProgressBar {
+    if photos < PROGRESS_MIN_PHOTOS || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(photos as u64);
+    let style = ProgressStyle::with_template("{bar:40} {pos}/{len} photos, {eta} left")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}

@@ -1,0 +1,13 @@
+//! Turning photo files into model input: decoding by content, orientation,
+//! decoder limits, and the resize, crop and normalisation a model expects.
+
+mod decode;
+mod error;
+pub mod jpeg;
+mod preprocess;
+pub mod sniff;
+
+pub use decode::{decode_photo, open_photo, DecodeLimits, Photo};
+pub use error::{PhotoError, PhotoErrorKind, PhotoWarning};
+pub use preprocess::{prepare_input, resize_and_crop, Layout, Preprocessing, Resize};
+pub use sniff::Format;

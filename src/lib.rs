@@ -1,0 +1,12 @@
+//! Petal identifies flower species in photos with a local ONNX model.
+//!
+//! The library does the work; the command line and the desktop app are thin
+//! layers over it. [`imaging`] turns files into model input, [`model`]
+//! loads and runs classifiers with tract, [`walk`] expands folders, and
+//! [`classify`] runs batches where one bad photo never stops the rest.
+
+pub mod classify;
+pub mod cli;
+pub mod imaging;
+pub mod model;
+pub mod walk;

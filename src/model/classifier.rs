@@ -1,0 +1,269 @@
+//! A loaded, runnable image classifier.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use image::RgbImage;
+use sha2::{Digest, Sha256};
+use tract_onnx::prelude::*;
+
+use super::describe::{describe, Description};
+use super::error::chain;
+use super::metadata::parse_metadata;
+use super::sidecar::{read_sidecars, Sidecar};
+use super::spec::{Label, ModelSpec, Provenance};
+use super::topk::{infer_output_kind, to_probabilities, top_k, Prediction};
+use super::{graph, ModelError, ModelErrorKind};
+use crate::imaging::{prepare_input, Layout};
+
+/// Where the model file came from and what it is.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ModelInfo {
+    /// The model as the user named it: `bundled` or a path.
+    pub origin: String,
+    /// The file on disk, when there is one.
+    pub path: Option<PathBuf>,
+    pub file_size: u64,
+    /// SHA-256 of the ONNX file, in lowercase hex.
+    pub sha256: String,
+    /// Time to read, analyse, optimise and test-run the model.
+    pub load_millis: u128,
+}
+
+/// An ONNX image classifier, optimised by tract and ready to run.
+///
+/// Running takes `&self`, so one classifier can serve several threads.
+pub struct Classifier {
+    spec: ModelSpec,
+    info: ModelInfo,
+    plan: Arc<TypedRunnableModel>,
+}
+
+impl std::fmt::Debug for Classifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Classifier")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Classifier {
+    /// Loads an ONNX file, reading sidecar descriptions next to it.
+    pub fn load_path(path: &Path) -> Result<Self, ModelError> {
+        let origin = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| ModelError::new(&origin, e))?;
+        Self::load_bytes(&bytes, origin, Some(path), read_sidecars(path))
+    }
+
+    /// Loads a model from memory. `path` locates external weight files and
+    /// names the model in messages.
+    pub fn load_bytes(
+        bytes: &[u8],
+        origin: String,
+        path: Option<&Path>,
+        sidecars: Vec<Sidecar>,
+    ) -> Result<Self, ModelError> {
+        let started = Instant::now();
+        let fail = |kind: ModelErrorKind| ModelError::new(origin.clone(), kind);
+        if bytes.is_empty() {
+            return Err(fail(ModelErrorKind::Empty));
+        }
+        let loaded = contain_panics(|| build(bytes, path, sidecars)).map_err(fail)?;
+        let (spec, plan) = loaded;
+        let info = ModelInfo {
+            origin: origin.clone(),
+            path: path.map(Path::to_path_buf),
+            file_size: bytes.len() as u64,
+            sha256: hex(&Sha256::digest(bytes)),
+            load_millis: started.elapsed().as_millis(),
+        };
+        tracing::info!(model = %origin, millis = info.load_millis, "model loaded");
+        Ok(Self { spec, info, plan })
+    }
+
+    pub fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// Number of classes the model scores.
+    pub fn class_count(&self) -> usize {
+        self.spec.labels.len()
+    }
+
+    /// Class probabilities for an upright RGB photo, in output order.
+    pub fn probabilities(&self, image: &RgbImage) -> Result<Vec<f32>, ModelError> {
+        let input = prepare_input(image, &self.spec.preprocessing);
+        let scores = contain_panics(|| run(&self.plan, &self.spec, input))
+            .map_err(|kind| ModelError::new(self.info.origin.clone(), kind))?;
+        Ok(to_probabilities(&scores, self.spec.output_kind))
+    }
+
+    /// The `k` most probable classes for an upright RGB photo.
+    pub fn classify(&self, image: &RgbImage, k: usize) -> Result<Vec<Prediction>, ModelError> {
+        let probabilities = self.probabilities(image)?;
+        Ok(top_k(&probabilities, &self.spec.labels, k))
+    }
+}
+
+/// Runs `f`, turning a panic inside tract into an error.
+fn contain_panics<T>(f: impl FnOnce() -> Result<T, ModelErrorKind>) -> Result<T, ModelErrorKind> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let cause = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        Err(ModelErrorKind::EnginePanic { cause })
+    })
+}
+
+fn build(
+    bytes: &[u8],
+    path: Option<&Path>,
+    sidecars: Vec<Sidecar>,
+) -> Result<(ModelSpec, Arc<TypedRunnableModel>), ModelErrorKind> {
+    let onnx = tract_onnx::onnx();
+    let proto = onnx
+        .proto_model_for_read(&mut &bytes[..])
+        .map_err(|e| ModelErrorKind::NotOnnx { cause: chain(&e) })?;
+    let facts = graph::inspect(&proto).ok_or_else(|| ModelErrorKind::NotOnnx {
+        cause: "the file holds no graph".to_string(),
+    })?;
+    check_external_data(&facts.external_data, path)?;
+    let description = describe(&facts, parse_metadata(&facts.metadata), sidecars)?;
+
+    let dir = path.and_then(Path::parent).and_then(Path::to_str);
+    let unsupported = |e: anyhow::Error| ModelErrorKind::Unsupported { cause: chain(&e) };
+    let parsed = onnx.parse(&proto, dir).map_err(unsupported)?;
+    if !parsed.unresolved_inputs.is_empty() {
+        let names = parsed.unresolved_inputs.join(", ");
+        return Err(ModelErrorKind::Unsupported {
+            cause: format!("unresolved inputs {names}"),
+        });
+    }
+    let plan = optimise(parsed.model, &description).map_err(unsupported)?;
+    let spec = finish_spec(description, &plan)?;
+    Ok((spec, plan))
+}
+
+/// Requires weights stored in other files to sit in the model's folder or
+/// below it, so a model cannot make Petal read files elsewhere.
+fn check_external_data(locations: &[String], path: Option<&Path>) -> Result<(), ModelErrorKind> {
+    use std::path::Component;
+    for location in locations {
+        let fail = |cause| ModelErrorKind::ExternalData {
+            location: location.clone(),
+            cause,
+        };
+        let relative = Path::new(location);
+        if !relative
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        {
+            return Err(fail(
+                "lies outside the model's folder; keep weights files beside the model",
+            ));
+        }
+        let Some(dir) = path.and_then(Path::parent) else {
+            return Err(fail(
+                "needs the model's folder; load the model from its file path",
+            ));
+        };
+        if !dir.join(relative).is_file() {
+            return Err(fail(
+                "not found beside the model; copy it into the model's folder",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Fixes the input to one photo of the resolved size, keeps the chosen
+/// output, and lets tract optimise for that shape.
+fn optimise(
+    mut model: InferenceModel,
+    description: &Description,
+) -> TractResult<Arc<TypedRunnableModel>> {
+    let shape = input_shape(&description.spec);
+    model.set_input_fact(0, f32::fact(shape).into())?;
+    let output = model.output_outlets()?[description.output_index];
+    model.select_output_outlets(&[output])?;
+    model.into_optimized()?.into_runnable()
+}
+
+fn input_shape(spec: &ModelSpec) -> [usize; 4] {
+    let (height, width) = spec.input_size();
+    let (h, w) = (height as usize, width as usize);
+    match spec.preprocessing.layout {
+        Layout::Nchw => [1, 3, h, w],
+        Layout::Nhwc => [1, h, w, 3],
+    }
+}
+
+fn run(
+    plan: &Arc<TypedRunnableModel>,
+    spec: &ModelSpec,
+    input: Vec<f32>,
+) -> Result<Vec<f32>, ModelErrorKind> {
+    let failed = |e: anyhow::Error| ModelErrorKind::Inference { cause: chain(&e) };
+    let tensor = Tensor::from_shape(&input_shape(spec), &input).map_err(failed)?;
+    let outputs = plan.run(tvec!(tensor.into())).map_err(failed)?;
+    let scores = outputs[0].to_plain_array_view::<f32>().map_err(failed)?;
+    Ok(scores.iter().copied().collect())
+}
+
+/// Runs the model once on a grey photo to learn the output length, check
+/// it against the labels, and infer the output kind where nothing stated it.
+fn finish_spec(
+    description: Description,
+    plan: &Arc<TypedRunnableModel>,
+) -> Result<ModelSpec, ModelErrorKind> {
+    let mut spec = description.spec;
+    let grey = RgbImage::from_pixel(64, 64, image::Rgb([128, 128, 128]));
+    let scores = run(plan, &spec, prepare_input(&grey, &spec.preprocessing))?;
+    if scores.is_empty() {
+        return Err(ModelErrorKind::NotImageClassifier {
+            found: format!("output '{}' is empty", spec.output_name),
+            expected: "one score per class".to_string(),
+        });
+    }
+    if !description.output_kind_known {
+        spec.output_kind = infer_output_kind(&scores);
+        spec.provenance
+            .insert("output kind", Provenance::OutputValues);
+    }
+    if spec.labels.is_empty() {
+        spec.labels = (0..scores.len())
+            .map(|i| Label {
+                name: format!("class {i}"),
+                class_id: None,
+            })
+            .collect();
+        spec.provenance.insert("labels", Provenance::Default);
+        spec.warnings.push(
+            "no labels found in the model's metadata or beside it; classes are shown by number"
+                .to_string(),
+        );
+    } else if spec.labels.len() != scores.len() {
+        let labels_from = spec
+            .provenance
+            .get("labels")
+            .map_or_else(|| "the description".to_string(), |p| p.to_string());
+        return Err(ModelErrorKind::LabelMismatch {
+            outputs: scores.len(),
+            labels: spec.labels.len(),
+            labels_from,
+        });
+    }
+    Ok(spec)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
