@@ -88,29 +88,29 @@ fn c03_progressive_jpeg_matches_reference() {
     let reference = image::open(case("C03-progressive-cat.reference.png"))
         .expect("reference")
         .to_rgb8();
-    let gap = max_channel_gap(&image, &reference);
+    // The reference comes from a decoder with another IDCT: Pillow's
+    // libjpeg-turbo, which Petal uses to match training, differs from it by
+    // up to 4 levels on 55 of 230400 values. A blurry decode differs by tens.
+    let within_two = image
+        .as_raw()
+        .iter()
+        .zip(reference.as_raw())
+        .filter(|(a, b)| a.abs_diff(**b) <= 2)
+        .count();
+    let share = within_two as f64 / reference.as_raw().len() as f64;
     assert!(
-        gap <= 2,
-        "progressive decode differs from the reference by up to {gap}"
+        share > 0.999,
+        "only {share:.5} of values within 2 of the reference"
     );
+    assert!(max_channel_gap(&image, &reference) <= 4);
+    assert!(mean_abs_gap(&image, &reference) < 0.5);
 }
 
 #[test]
-fn c04_arithmetic_jpeg_is_named_unsupported() {
-    match open("C04-arithmetic-testimgari.jpg") {
-        Ok(photo) => assert!(photo.image.width() > 0),
-        Err(error) => {
-            let message = error.to_string();
-            assert!(
-                message.contains("C04-arithmetic-testimgari.jpg"),
-                "{message}"
-            );
-            assert!(
-                message.contains("arithmetic-coded JPEG: not supported"),
-                "{message}"
-            );
-        }
-    }
+fn c04_arithmetic_jpeg_decodes() {
+    let photo = open("C04-arithmetic-testimgari.jpg").expect("arithmetic coding decodes");
+    assert_eq!(photo.image.dimensions(), (227, 149));
+    assert!(photo.warnings.is_empty(), "{:?}", photo.warnings);
 }
 
 #[test]

@@ -10,8 +10,8 @@ use image::error::{ImageError, LimitErrorKind};
 use image::{AnimationDecoder, DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
 
 use super::error::{PhotoError, PhotoErrorKind, PhotoWarning};
-use super::jpeg;
 use super::sniff::{self, Format};
+use super::{jpeg, libjpeg};
 
 /// Bounds on what one photo may cost to decode.
 #[derive(Debug, Clone, Copy)]
@@ -97,6 +97,16 @@ pub fn decode_photo(bytes: &[u8], limits: &DecodeLimits) -> Result<Photo, PhotoE
     let mut warnings = Vec::new();
     if format == Format::Jpeg {
         check_jpeg(bytes, limits, &mut warnings)?;
+        let check_size = |width, height| check_dimensions(width, height, limits);
+        if let Some(decoded) = libjpeg::decode(bytes, check_size)? {
+            let mut image = DynamicImage::ImageRgb8(decoded.image);
+            image.apply_orientation(decoded.orientation);
+            return Ok(Photo {
+                image: flatten_to_rgb(image),
+                format,
+                warnings,
+            });
+        }
     }
     let image = decode_upright(bytes, format, limits)?;
     if is_animated(bytes, format) {
@@ -111,18 +121,13 @@ pub fn decode_photo(bytes: &[u8], limits: &DecodeLimits) -> Result<Photo, PhotoE
     })
 }
 
-/// Rejects JPEG codings that cannot be decoded and notes missing data.
+/// Checks the declared size before decoding and notes missing data.
 fn check_jpeg(
     bytes: &[u8],
     limits: &DecodeLimits,
     warnings: &mut Vec<PhotoWarning>,
 ) -> Result<(), PhotoErrorKind> {
     let layout = jpeg::walk(bytes);
-    if layout.arithmetic {
-        return Err(PhotoErrorKind::UnsupportedEncoding {
-            what: "arithmetic-coded JPEG".to_string(),
-        });
-    }
     if let Some((width, height)) = layout.size {
         check_dimensions(width, height, limits)?;
     }

@@ -1,17 +1,15 @@
 //! A walk over a JPEG's marker segments, to learn what decoders do not say.
 //!
-//! Decoders fill a JPEG whose data stops early with grey and report success,
-//! and name arithmetic coding only by an internal marker code. Walking the
-//! segments up to the end-of-image marker tells both apart cheaply, without
-//! decoding any pixels.
+//! Decoders fill a JPEG whose data stops early with grey and report success.
+//! Walking the segments up to the end-of-image marker detects that cheaply,
+//! without decoding any pixels, and reads the declared size before a
+//! decoder allocates anything.
 
 /// What the marker walk found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct JpegLayout {
     /// The end-of-image marker was reached, so no data is missing.
     pub complete: bool,
-    /// A start-of-frame marker declares arithmetic coding (SOF9 to SOF15).
-    pub arithmetic: bool,
     /// Width and height declared by the first start-of-frame segment.
     pub size: Option<(u32, u32)>,
 }
@@ -44,11 +42,8 @@ pub fn walk(data: &[u8]) -> JpegLayout {
         if length < 2 || segment_end > data.len() {
             return layout;
         }
-        if is_start_of_frame(marker) {
-            layout.arithmetic |= marker >= 0xC9;
-            if layout.size.is_none() {
-                layout.size = frame_size(&data[pos..segment_end]);
-            }
+        if is_start_of_frame(marker) && layout.size.is_none() {
+            layout.size = frame_size(&data[pos..segment_end]);
         }
         pos = segment_end;
         if marker == SOS {
@@ -119,7 +114,6 @@ mod tests {
     fn walk_complete_file() {
         let layout = walk(&tiny_jpeg());
         assert!(layout.complete);
-        assert!(!layout.arithmetic);
         assert_eq!(layout.size, Some((16, 8)));
     }
 

@@ -4,6 +4,7 @@
 mod decode;
 mod error;
 pub mod jpeg;
+mod libjpeg;
 mod preprocess;
 pub mod sniff;
 

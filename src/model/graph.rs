@@ -149,9 +149,10 @@ pub fn inspect(proto: &ModelProto) -> Option<GraphFacts> {
 }
 
 fn declaration(value: &ValueInfoProto, producer: Option<String>) -> TensorDecl {
-    let tensor = value.r#type.as_ref().and_then(|t| match &t.value {
-        Some(type_proto::Value::TensorType(tensor)) => Some(tensor),
-        None => None,
+    let tensor = value.r#type.as_ref().and_then(|t| {
+        t.value
+            .as_ref()
+            .map(|type_proto::Value::TensorType(tensor)| tensor)
     });
     let shape = tensor.and_then(|t| t.shape.as_ref()).map(|shape| {
         shape

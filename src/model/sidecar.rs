@@ -26,6 +26,9 @@ pub struct Sidecar {
     pub spec: PartialSpec,
 }
 
+/// Reads one kind of sidecar file, if it exists.
+type SidecarReader = fn(&Path) -> Option<PartialSpec>;
+
 /// Reads every sidecar present next to `model_path`, most specific first.
 pub fn read_sidecars(model_path: &Path) -> Vec<Sidecar> {
     let Some(dir) = model_path.parent() else {
@@ -35,7 +38,7 @@ pub fn read_sidecars(model_path: &Path) -> Vec<Sidecar> {
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("model");
-    let readers: [(String, fn(&Path) -> Option<PartialSpec>); 4] = [
+    let readers: [(String, SidecarReader); 4] = [
         (format!("{stem}.json"), read_description_json),
         ("labels.txt".to_string(), read_labels_txt),
         ("cat_to_name.json".to_string(), read_cat_to_name),
