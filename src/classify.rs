@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use crate::imaging::{open_photo, DecodeLimits, PhotoError, PhotoWarning};
 use crate::model::{Classifier, ModelError, Prediction};
 
-/// What happened to one photo.
+/// Outcome for one photo.
 #[derive(Debug)]
 pub struct PhotoResult {
     pub path: PathBuf,
@@ -22,7 +22,7 @@ pub struct Classified {
     pub warnings: Vec<PhotoWarning>,
 }
 
-/// Why a photo has no predictions.
+/// Cause of a photo having no predictions.
 #[derive(Debug, thiserror::Error)]
 pub enum PhotoFailure {
     #[error(transparent)]

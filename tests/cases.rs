@@ -1,5 +1,5 @@
 //! Photos and models from public bug reports, each with the behaviour the
-//! cases' README asks of Petal.
+//! cases' README expects of Petal.
 
 mod support;
 
@@ -265,13 +265,13 @@ fn c18_nhwc_with_unknown_dims() {
 
 #[test]
 fn c19_external_data_loads_by_path() {
-    // The case model is not an image classifier: Petal says so by name...
+    // The case model is not an image classifier, and Petal reports that by name.
     let error = Classifier::load_path(&case("C19-external-data.onnx")).unwrap_err();
     assert!(
         matches!(error.kind, ModelErrorKind::NotImageClassifier { .. }),
         "{error}"
     );
-    // ...and tract, given the path, finds the weights beside it.
+    // Given the path, tract finds the weights beside it.
     use tract_onnx::prelude::*;
     let model = tract_onnx::onnx()
         .model_for_path(case("C19-external-data.onnx"))
@@ -291,7 +291,7 @@ fn c19_external_data_loads_by_path() {
 }
 
 #[test]
-fn external_weights_load_and_must_stay_inside_the_folder() {
+fn external_weights_stay_in_folder() {
     let dir = tempfile::tempdir().expect("tempdir");
     let inner = dir.path().join("model");
     std::fs::create_dir(&inner).expect("mkdir");
@@ -310,7 +310,7 @@ fn external_weights_load_and_must_stay_inside_the_folder() {
                 let probs = classifier
                     .probabilities(&RgbImage::from_pixel(8, 8, Rgb([255, 0, 0])))
                     .expect("runs");
-                assert!(probs[0] > 0.57 && probs[0] < 0.58, "{probs:?}");
+                assert!((probs[0] - 0.576).abs() < 1e-3, "{probs:?}");
             }
             (false, Err(error)) => assert!(error.to_string().contains("outside"), "{error}"),
             (ok, result) => panic!("location {location}: expected ok={ok}, got {result:?}"),

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::classify::{PhotoFailure, PhotoResult};
 use crate::model::Prediction;
 
-/// How `classify` prints results.
+/// Output format of `classify`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// One aligned line per photo, for people.
@@ -133,7 +133,7 @@ impl<W: Write> ResultWriter<W> {
     }
 }
 
-/// The failure without the path, which has its own field or column.
+/// Formats the failure without the path, which has its own field or column.
 fn cause(failure: &PhotoFailure) -> String {
     match failure {
         PhotoFailure::Photo(error) => error.kind.to_string(),

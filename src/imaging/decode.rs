@@ -246,7 +246,7 @@ fn looks_truncated(message: &str) -> bool {
     .any(|needle| lower.contains(needle))
 }
 
-/// Whether the file holds more than one frame. Only the first is used.
+/// Reports whether the file contains more than one frame. Only the first is used.
 fn is_animated(bytes: &[u8], format: Format) -> bool {
     match format {
         Format::Gif => GifDecoder::new(Cursor::new(bytes))

@@ -1,11 +1,11 @@
-//! A walk over a JPEG's marker segments, to learn what decoders do not say.
+//! A walk over a JPEG's marker segments, to learn what decoders do not report.
 //!
 //! Decoders fill a JPEG whose data stops early with grey and report success.
 //! Walking the segments up to the end-of-image marker detects that cheaply,
 //! without decoding any pixels, and reads the declared size before a
 //! decoder allocates anything.
 
-/// What the marker walk found.
+/// Findings of the marker walk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct JpegLayout {
     /// The end-of-image marker was reached, so no data is missing.

@@ -21,7 +21,7 @@ pub struct Decoded {
 }
 
 /// Decodes a YCbCr or greyscale JPEG. Returns `Ok(None)` for colour spaces
-/// libjpeg cannot convert to RGB. `check_size` sees the declared size
+/// libjpeg cannot convert to RGB. `check_size` receives the declared size
 /// before any pixel buffer exists.
 pub fn decode(
     bytes: &[u8],

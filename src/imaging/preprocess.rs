@@ -1,15 +1,15 @@
 //! The resize, crop and normalisation that turn a photo into model input.
 //!
-//! The default policy matches the training tool's evaluation transform: the
+//! The default policy matches the training tool's evaluation transform. The
 //! shorter side is resized to a target with a bilinear (triangle) filter
-//! that antialiases when shrinking, the longer side is rounded to keep the
-//! aspect ratio, and the centre is cropped.
+//! that antialiases when shrinking, and the longer side is rounded to keep
+//! the aspect ratio. Then the centre is cropped.
 
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::RgbImage;
 use serde::Serialize;
 
-/// How a photo is brought to the model's input size.
+/// Resize step that brings a photo to the model's input size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Resize {
@@ -63,7 +63,7 @@ impl Preprocessing {
     }
 }
 
-/// Resizes and crops `image` as `prep` says; returns output_size() pixels.
+/// Resizes and crops `image` as `prep` specifies; returns output_size() pixels.
 ///
 /// The crop is applied to the source as a fractional box, so the full
 /// resized photo is never built. With the filter support clipped to the

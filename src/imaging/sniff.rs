@@ -16,7 +16,7 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format's usual name, as a person would say it.
+    /// Common name of the format, for messages.
     pub fn name(self) -> &'static str {
         match self {
             Format::Jpeg => "JPEG",
@@ -30,7 +30,7 @@ impl Format {
         }
     }
 
-    /// Whether Petal can decode this format.
+    /// Reports whether Petal can decode this format.
     pub fn is_decodable(self) -> bool {
         !matches!(self, Format::Avif | Format::Heic)
     }

@@ -18,7 +18,7 @@ use super::topk::{infer_output_kind, to_probabilities, top_k, Prediction};
 use super::{graph, ModelError, ModelErrorKind};
 use crate::imaging::{prepare_input, Layout};
 
-/// Where the model file came from and what it is.
+/// Origin, size and checksum of a loaded model file.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ModelInfo {
     /// The model as the user named it: `bundled` or a path.
@@ -104,7 +104,7 @@ impl Classifier {
         Ok(to_probabilities(&scores, self.spec.output_kind))
     }
 
-    /// The `k` most probable classes for an upright RGB photo.
+    /// Ranks the `k` most probable classes for an upright RGB photo.
     pub fn classify(&self, image: &RgbImage, k: usize) -> Result<Vec<Prediction>, ModelError> {
         let probabilities = self.probabilities(image)?;
         Ok(top_k(&probabilities, &self.spec.labels, k))

@@ -91,7 +91,7 @@ pub fn describe(
     })
 }
 
-/// The first source that states a part, with where it came from.
+/// Finds the first source that states a part, with its provenance.
 fn first<T>(
     sources: &[Source],
     get: impl Fn(&PartialSpec) -> Option<T>,

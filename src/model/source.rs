@@ -1,4 +1,4 @@
-//! Where a model comes from, parsed once from the `--model` value.
+//! Model locations, parsed once from the `--model` value.
 
 use std::fmt;
 use std::path::PathBuf;

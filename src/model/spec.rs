@@ -67,7 +67,7 @@ pub enum Provenance {
     Graph,
     /// The values the model produced on a test input.
     OutputValues,
-    /// A fallback; a warning says so.
+    /// A fallback, reported in a warning.
     Default,
 }
 
@@ -113,7 +113,7 @@ impl ModelSpec {
     }
 }
 
-/// How a source says to resize; the target size follows from the input.
+/// Resize rule stated by a source. The target size follows from the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResizeRule {
     /// Scale the shorter side to this length, then centre-crop.
@@ -131,7 +131,7 @@ pub struct PartialSpec {
     /// Height and width.
     pub input_size: Option<(u32, u32)>,
     pub resize: Option<ResizeRule>,
-    /// `Some(false)` when the source says not to crop.
+    /// `Some(false)` when the source states that no crop is taken.
     pub center_crop: Option<bool>,
     pub mean: Option<[f32; 3]>,
     pub std: Option<[f32; 3]>,
@@ -144,7 +144,7 @@ pub struct PartialSpec {
 }
 
 impl PartialSpec {
-    /// Whether the source described preprocessing at all.
+    /// Reports whether the source described preprocessing at all.
     pub fn has_preprocessing(&self) -> bool {
         self.mean.is_some() || self.std.is_some() || self.resize.is_some()
     }

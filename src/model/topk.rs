@@ -44,7 +44,7 @@ pub fn softmax(scores: &[f32]) -> Vec<f32> {
     exps.into_iter().map(|e| e / sum).collect()
 }
 
-/// The `k` most probable classes, best first; `k` is clamped to the
+/// Ranks the `k` most probable classes, best first; `k` is clamped to the
 /// number of classes. Ties keep output order.
 pub fn top_k(probabilities: &[f32], labels: &[Label], k: usize) -> Vec<Prediction> {
     let mut order: Vec<usize> = (0..probabilities.len()).collect();
