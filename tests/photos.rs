@@ -271,3 +271,44 @@ fn garbage_after_valid_jpeg_is_fine() {
     assert!(photo.warnings.is_empty(), "{:?}", photo.warnings);
     assert_upright_quadrants(&photo.image, 12.0, "JPEG with trailing data");
 }
+
+/// Reads a fixture that `tools/fixtures/make_photos.py` wrote with Pillow.
+fn fixture(name: &str) -> petal::imaging::Photo {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/photos")
+        .join(name);
+    open_photo(&path, &DecodeLimits::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn pillow_fixtures_decode_upright() {
+    for name in ["lossy.webp", "cmyk.jpg", "progressive.jpg"] {
+        assert_upright_quadrants(&fixture(name).image, 16.0, name);
+    }
+}
+
+#[test]
+fn palette_png_decodes_exactly() {
+    assert_eq!(fixture("palette.png").image, quadrants());
+}
+
+#[test]
+fn lossy_webp_alpha_over_white() {
+    let photo = fixture("lossy-alpha.webp");
+    assert_eq!(photo.image.get_pixel(0, 0), &Rgb([255, 255, 255]));
+    assert_close(
+        mean_rgb(&photo.image, 36, 20, 24, 8),
+        [230, 220, 40],
+        16.0,
+        "opaque part",
+    );
+}
+
+#[test]
+fn grayscale_jpeg_becomes_gray_rgb() {
+    let photo = fixture("gray.jpg");
+    let red_quadrant = mean_rgb(&photo.image, 4, 4, 24, 8);
+    // ITU-R BT.601 luma of (220, 30, 30) is about 87.
+    assert_close(red_quadrant, [87, 87, 87], 4.0, "grey red quadrant");
+    assert!(photo.image.pixels().all(|p| p[0] == p[1] && p[1] == p[2]));
+}
