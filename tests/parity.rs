@@ -24,6 +24,16 @@ struct ReferencePhoto {
     probabilities: Vec<f32>,
 }
 
+impl ReferencePhoto {
+    fn decode(&self, dataset: &std::path::Path) -> image::RgbImage {
+        let path = dataset.join(&self.path);
+        match open_photo(&path, &DecodeLimits::default()) {
+            Ok(photo) => photo.image,
+            Err(error) => panic!("validation photo does not decode: {error}"),
+        }
+    }
+}
+
 const TOLERANCE: f32 = 1e-3;
 
 fn reference() -> Reference {
@@ -48,9 +58,7 @@ fn probabilities_match_training_tool() {
     let dataset = support::dataset_dir();
     let mut worst = 0.0f32;
     for photo in &reference.photos {
-        let image = open_photo(&dataset.join(&photo.path), &DecodeLimits::default())
-            .expect("validation photo decodes")
-            .image;
+        let image = photo.decode(&dataset);
         let probs = classifier.probabilities(&image).expect("model runs");
         assert_eq!(probs.len(), photo.probabilities.len());
         let gap = probs
@@ -78,9 +86,7 @@ fn reference_photos_are_classified_as_their_species() {
     let dataset = support::dataset_dir();
     let mut correct = 0;
     for photo in &reference.photos {
-        let image = open_photo(&dataset.join(&photo.path), &DecodeLimits::default())
-            .expect("validation photo decodes")
-            .image;
+        let image = photo.decode(&dataset);
         let top = classifier.classify(&image, 1).expect("model runs");
         correct += usize::from(top[0].class_id.as_deref() == Some(photo.class_id.as_str()));
     }
