@@ -1,5 +1,6 @@
 //! Classifying many photos: one bad photo never stops the others.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -29,6 +30,9 @@ pub enum PhotoFailure {
     Photo(#[from] PhotoError),
     #[error("{}: {0}", path.display())]
     Model { path: PathBuf, source: ModelError },
+    /// A decoder or the engine panicked on this photo; the batch went on.
+    #[error("{}: processing crashed ({cause}); please report this photo", path.display())]
+    Crashed { path: PathBuf, cause: String },
 }
 
 /// Decodes, preprocesses and classifies one photo.
@@ -57,6 +61,24 @@ pub fn classify_photo(
         path: path.to_path_buf(),
         outcome,
     }
+}
+
+/// Runs [`classify_photo`], turning a panic in a decoder into a failed
+/// photo so the rest of the batch goes on.
+fn classify_guarded(classifier: &Classifier, path: &Path, options: &BatchOptions) -> PhotoResult {
+    let run = || classify_photo(classifier, path, options.top_k, &options.limits);
+    catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|payload| {
+        let cause = crate::panic_message(payload.as_ref());
+        tracing::error!(path = %path.display(), %cause, "classifying a photo panicked");
+        let outcome = Err(PhotoFailure::Crashed {
+            path: path.to_path_buf(),
+            cause,
+        });
+        PhotoResult {
+            path: path.to_path_buf(),
+            outcome,
+        }
+    })
 }
 
 /// Options for [`classify_batch`].
@@ -103,8 +125,7 @@ pub fn classify_batch(
                     if index >= paths.len() || cancel.load(Ordering::Relaxed) {
                         break;
                     }
-                    let result =
-                        classify_photo(classifier, &paths[index], options.top_k, &options.limits);
+                    let result = classify_guarded(classifier, &paths[index], options);
                     if sender.send((index, result)).is_err() {
                         break;
                     }

@@ -10,3 +10,12 @@ pub mod cli;
 pub mod imaging;
 pub mod model;
 pub mod walk;
+
+/// Extracts the message of a caught panic, for error reports.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}

@@ -138,6 +138,9 @@ fn cause(failure: &PhotoFailure) -> String {
     match failure {
         PhotoFailure::Photo(error) => error.kind.to_string(),
         PhotoFailure::Model { source, .. } => source.to_string(),
+        PhotoFailure::Crashed { cause, .. } => {
+            format!("processing crashed ({cause}); please report this photo")
+        }
     }
 }
 

@@ -114,11 +114,7 @@ impl Classifier {
 /// Runs `f`, turning a panic inside tract into an error.
 fn contain_panics<T>(f: impl FnOnce() -> Result<T, ModelErrorKind>) -> Result<T, ModelErrorKind> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        let cause = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".to_string());
+        let cause = crate::panic_message(payload.as_ref());
         Err(ModelErrorKind::EnginePanic { cause })
     })
 }
