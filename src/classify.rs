@@ -1,6 +1,5 @@
 //! Classifying many photos: one bad photo never stops the others.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -67,8 +66,7 @@ pub fn classify_photo(
 /// photo so the rest of the batch goes on.
 fn classify_guarded(classifier: &Classifier, path: &Path, options: &BatchOptions) -> PhotoResult {
     let run = || classify_photo(classifier, path, options.top_k, &options.limits);
-    catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|payload| {
-        let cause = crate::panic_message(payload.as_ref());
+    crate::catch_panic(run).unwrap_or_else(|cause| {
         tracing::error!(path = %path.display(), %cause, "classifying a photo panicked");
         let outcome = Err(PhotoFailure::Crashed {
             path: path.to_path_buf(),
@@ -112,27 +110,36 @@ pub fn classify_batch(
     mut on_result: impl FnMut(usize, PhotoResult),
 ) {
     let next = AtomicUsize::new(0);
+    let work = |sender: mpsc::Sender<(usize, PhotoResult)>| loop {
+        let index = next.fetch_add(1, Ordering::Relaxed);
+        if index >= paths.len() || cancel.load(Ordering::Relaxed) {
+            break;
+        }
+        let result = classify_guarded(classifier, &paths[index], options);
+        if sender.send((index, result)).is_err() {
+            break;
+        }
+    };
     let (sender, receiver) = mpsc::channel();
     let workers = options.workers.clamp(1, paths.len().max(1));
     std::thread::scope(|scope| {
+        let mut started = 0;
         for worker in 0..workers {
             let sender = sender.clone();
-            let next = &next;
-            std::thread::Builder::new()
+            let spawned = std::thread::Builder::new()
                 .name(format!("petal-classify-{worker}"))
-                .spawn_scoped(scope, move || loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    if index >= paths.len() || cancel.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let result = classify_guarded(classifier, &paths[index], options);
-                    if sender.send((index, result)).is_err() {
-                        break;
-                    }
-                })
-                .expect("the OS can start a worker thread");
+                .spawn_scoped(scope, move || work(sender));
+            match spawned {
+                Ok(_) => started += 1,
+                Err(error) => tracing::warn!(%error, started, "cannot start more worker threads"),
+            }
         }
-        drop(sender);
+        if started == 0 {
+            // Without any worker thread, classify on this thread instead.
+            work(sender);
+        } else {
+            drop(sender);
+        }
         for (index, result) in receiver {
             on_result(index, result);
         }

@@ -23,26 +23,42 @@ pub struct PhotoList {
     pub unreadable: Vec<(PathBuf, std::io::Error)>,
 }
 
-/// A path on the command line that does not exist.
+/// A path on the command line that cannot be used.
 #[derive(Debug, thiserror::Error)]
-#[error("{}: no such file or folder", path.display())]
-pub struct MissingPath {
+#[error("{}: {}", path.display(), describe_io(source))]
+pub struct PathError {
     pub path: PathBuf,
+    pub source: std::io::Error,
+}
+
+fn describe_io(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => error.to_string(),
+    }
 }
 
 /// Expands files and folders; folders are walked recursively in file name
 /// order, skipping hidden entries. A named file is always kept, so that a
-/// non-photo the user chose gets an error rather than silence.
-pub fn collect_photos(paths: &[PathBuf]) -> Result<PhotoList, MissingPath> {
+/// non-photo the user chose gets an error rather than silence. A photo
+/// reached twice, by name or through a folder, is listed once.
+pub fn collect_photos(paths: &[PathBuf]) -> Result<PhotoList, PathError> {
     let mut list = PhotoList::default();
     for path in paths {
-        let metadata = std::fs::metadata(path).map_err(|_| MissingPath { path: path.clone() })?;
+        let metadata = std::fs::metadata(path).map_err(|source| PathError {
+            path: path.clone(),
+            source,
+        })?;
         if metadata.is_dir() {
             walk_folder(path, &mut list);
         } else {
             list.photos.push(path.clone());
         }
     }
+    let mut seen = std::collections::HashSet::new();
+    list.photos
+        .retain(|path| seen.insert(std::fs::canonicalize(path).unwrap_or(path.clone())));
     Ok(list)
 }
 
@@ -76,7 +92,7 @@ fn walk_folder(root: &Path, list: &mut PhotoList) {
 /// Hidden files include the `._name` resource forks macOS leaves on
 /// shared drives, which carry a photo's extension but hold no photo.
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
-    name.to_str().is_some_and(|n| n.starts_with('.'))
+    name.as_encoded_bytes().starts_with(b".")
 }
 
 fn is_photo(path: &Path) -> bool {
@@ -127,6 +143,18 @@ mod tests {
     #[test]
     fn missing_path_is_an_error() {
         let error = collect_photos(&[PathBuf::from("/no/such/photo.jpg")]).unwrap_err();
-        assert!(error.to_string().contains("/no/such/photo.jpg"));
+        assert_eq!(
+            error.to_string(),
+            "/no/such/photo.jpg: no such file or folder"
+        );
+    }
+
+    #[test]
+    fn photo_named_twice_is_listed_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let photo = dir.path().join("a.jpg");
+        std::fs::write(&photo, b"x").expect("write");
+        let list = collect_photos(&[photo.clone(), dir.path().to_path_buf()]).expect("exists");
+        assert_eq!(list.photos, [photo]);
     }
 }

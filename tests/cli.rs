@@ -104,7 +104,10 @@ fn bad_photos_fail_alone_with_exit_one() {
         .count();
     assert_eq!(classified, 2);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("skipped 1 files"), "{stderr}");
+    assert!(
+        stderr.contains("skipped 1 file that is not a photo"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -211,4 +214,43 @@ fn validation_folder_accuracy_at_least_95_percent() {
         "top-1 accuracy {accuracy:.4} on {} photos",
         lines.len()
     );
+}
+
+#[test]
+fn unreadable_folder_entries_are_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_photos(dir.path(), &["8"]);
+    std::os::unix::fs::symlink(
+        dir.path().join("missing.jpg"),
+        dir.path().join("broken.jpg"),
+    )
+    .expect("symlink");
+    let output = petal(&[
+        "classify",
+        "--format",
+        "json",
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let lines = json_lines(&output);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let broken = lines
+        .iter()
+        .find(|l| l.get("error").is_some())
+        .expect("an error line");
+    assert!(broken["path"]
+        .as_str()
+        .expect("path")
+        .ends_with("broken.jpg"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("1 of 2 photos could not be classified"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn empty_model_uri_is_a_usage_error() {
+    let output = petal(&["classify", "--model", "", "a.jpg"]);
+    assert_eq!(output.status.code(), Some(2));
 }

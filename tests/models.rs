@@ -273,3 +273,48 @@ fn remote_uris_are_reported_unavailable() {
         "{error}"
     );
 }
+
+#[test]
+fn folder_as_model_is_not_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let error = Classifier::load_path(dir.path()).unwrap_err();
+    assert!(matches!(error.kind, ModelErrorKind::NotAFile), "{error}");
+}
+
+#[test]
+fn huge_described_input_is_rejected() {
+    let tiny = TinyClassifier::rgb(nchw(D::S("h"), D::S("w")));
+    let error = load_from_dir(
+        &tiny.to_bytes(),
+        &[("model.json", r#"{"input_size": "[30000, 30000]"}"#)],
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            error.kind,
+            ModelErrorKind::InputTooLarge { height: 30000, .. }
+        ),
+        "{error}"
+    );
+}
+
+#[test]
+fn invalid_description_values_warn() {
+    let tiny = TinyClassifier::rgb(nchw(D::N(32), D::N(32)));
+    let classifier = load_from_dir(
+        &tiny.to_bytes(),
+        &[(
+            "model.json",
+            r#"{"std": "[0, 0, 0]", "output_kind": "log_probabilities", "output_name": "nope"}"#,
+        )],
+    )
+    .expect("loads");
+    let spec = classifier.spec();
+    let warnings = spec.warnings.join("\n");
+    assert!(warnings.contains("model.json key `std`"), "{warnings}");
+    assert!(warnings.contains("\"nope\""), "{warnings}");
+    assert!(warnings.contains("treating them as logits"), "{warnings}");
+    assert_eq!(spec.preprocessing.std, [1.0; 3]);
+    assert_eq!(spec.output_kind, OutputKind::Logits);
+    assert_probs(&classifier.probabilities(&red()).expect("runs"), &RED_PROBS);
+}

@@ -312,3 +312,23 @@ fn grayscale_jpeg_becomes_gray_rgb() {
     assert_close(red_quadrant, [87, 87, 87], 4.0, "grey red quadrant");
     assert!(photo.image.pixels().all(|p| p[0] == p[1] && p[1] == p[2]));
 }
+
+#[test]
+fn fifo_is_not_a_regular_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("fifo.jpg");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    // Opening a FIFO for reading blocks until a writer appears, so open a
+    // writer first; the check must still refuse to read from it.
+    let writer = std::thread::spawn({
+        let fifo = fifo.clone();
+        move || std::fs::OpenOptions::new().write(true).open(fifo)
+    });
+    let error = open_photo(&fifo, &DecodeLimits::default()).unwrap_err();
+    assert!(matches!(error.kind, PhotoErrorKind::NotAFile), "{error}");
+    drop(writer.join());
+}

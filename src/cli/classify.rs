@@ -8,7 +8,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::output::ResultWriter;
 use super::{ClassifyArgs, EXIT_OK, EXIT_PHOTO_FAILED, EXIT_USAGE};
-use crate::classify::{classify_batch, BatchOptions, PhotoResult};
+use crate::classify::{classify_batch, BatchOptions, PhotoFailure, PhotoResult};
+use crate::imaging::{PhotoError, PhotoErrorKind};
 use crate::model::{Classifier, ModelSource};
 use crate::walk::collect_photos;
 
@@ -33,26 +34,47 @@ pub fn run(args: &ClassifyArgs) -> u8 {
     for warning in &classifier.spec().warnings {
         eprintln!("warning: model {}: {warning}", classifier.info().origin);
     }
-    if list.skipped > 0 {
-        eprintln!("note: skipped {} files that are not photos", list.skipped);
+    match list.skipped {
+        0 => {}
+        1 => eprintln!("note: skipped 1 file that is not a photo"),
+        n => eprintln!("note: skipped {n} files that are not photos"),
     }
-    for (path, error) in &list.unreadable {
-        eprintln!("error: {}: cannot read: {error}", path.display());
-    }
-    if list.photos.is_empty() {
-        eprintln!("error: no photos found in the given paths");
+    if list.photos.is_empty() && list.unreadable.is_empty() {
+        let named: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        eprintln!("error: no photos found in {}", named.join(", "));
         return EXIT_PHOTO_FAILED;
     }
 
-    let failed = classify_and_print(&classifier, &list.photos, args);
-    if failed > 0 || !list.unreadable.is_empty() {
+    // Entries the folder walk could not read are reported like failed photos.
+    let unreadable: Vec<PhotoResult> = list
+        .unreadable
+        .into_iter()
+        .map(|(path, error)| PhotoResult {
+            outcome: Err(PhotoFailure::Photo(PhotoError {
+                path: path.clone(),
+                kind: PhotoErrorKind::Io(error),
+            })),
+            path,
+        })
+        .collect();
+    let total = list.photos.len() + unreadable.len();
+    let failed = classify_and_print(&classifier, &list.photos, unreadable, args);
+    if failed > 0 {
         eprintln!(
-            "{failed} of {} photos could not be classified",
-            list.photos.len()
+            "{failed} of {} could not be classified",
+            plural(total, "photo")
         );
         EXIT_PHOTO_FAILED
     } else {
         EXIT_OK
+    }
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
     }
 }
 
@@ -61,25 +83,29 @@ fn load_model(uri: &str) -> Result<Classifier, String> {
     source.load().map_err(|error| error.to_string())
 }
 
-/// Prints results in input order as they complete; returns the failures.
+/// Prints results in input order as they complete, then `unreadable`;
+/// returns the number of failures.
 fn classify_and_print(
     classifier: &Classifier,
     photos: &[std::path::PathBuf],
+    unreadable: Vec<PhotoResult>,
     args: &ClassifyArgs,
 ) -> usize {
     let mut options = BatchOptions {
         top_k: usize::from(args.top_k),
         ..BatchOptions::default()
     };
+    // Each worker may hold one large decoded photo, so more workers than
+    // cores would cost memory without adding speed.
     if let Some(jobs) = args.jobs {
-        options.workers = usize::from(jobs);
+        options.workers = usize::from(jobs).min(options.workers);
     }
     let stdout = std::io::stdout().lock();
     let mut writer = match ResultWriter::new(stdout, args.format) {
         Ok(writer) => writer,
         Err(error) => {
             eprintln!("error: cannot write to standard output: {error}");
-            return photos.len();
+            return photos.len() + unreadable.len();
         }
     };
     let progress = progress_bar(photos.len());
@@ -104,7 +130,13 @@ fn classify_and_print(
         }
     });
     progress.finish_and_clear();
-    failed
+    for result in &unreadable {
+        if let Err(error) = writer.write(result) {
+            eprintln!("error: cannot write to standard output: {error}");
+            break;
+        }
+    }
+    failed + unreadable.len()
 }
 
 fn progress_bar(photos: usize) -> ProgressBar {

@@ -47,7 +47,7 @@ pub struct ClassifyArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
-    /// Worker threads; defaults to the number of CPU cores.
+    /// Worker threads, at most and by default the number of CPU cores.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
 

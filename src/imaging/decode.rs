@@ -59,7 +59,11 @@ pub fn open_photo(path: &Path, limits: &DecodeLimits) -> Result<Photo, PhotoErro
 
 fn read_file(path: &Path, limits: &DecodeLimits) -> Result<Vec<u8>, PhotoErrorKind> {
     let file = std::fs::File::open(path)?;
-    let size = file.metadata()?.len();
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(PhotoErrorKind::NotAFile);
+    }
+    let size = metadata.len();
     if size > limits.max_file_bytes {
         return Err(PhotoErrorKind::FileTooLarge {
             size,
@@ -214,6 +218,13 @@ fn decode_error_kind(error: ImageError, format: Format, limits: &DecodeLimits) -
                 message: format!("decoding needs more memory than the limit allows ({e})"),
             },
         },
+        ImageError::Unsupported(e) if format == Format::Tiff => {
+            tracing::debug!(error = %e, "unsupported TIFF");
+            PhotoErrorKind::UnsupportedEncoding {
+                what: "this TIFF's compression or colour type (such as JPEG inside TIFF)"
+                    .to_string(),
+            }
+        }
         ImageError::Unsupported(e) => PhotoErrorKind::UnsupportedEncoding {
             what: format!("{name} feature ({e})"),
         },

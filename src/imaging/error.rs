@@ -21,6 +21,9 @@ pub enum PhotoErrorKind {
     #[error("the file is empty (0 bytes); copy or download it again")]
     Empty,
 
+    #[error("not a regular file (a device, pipe or socket); name a photo file instead")]
+    NotAFile,
+
     #[error("the file is {size} bytes, more than the {limit}-byte limit for one photo")]
     FileTooLarge { size: u64, limit: u64 },
 

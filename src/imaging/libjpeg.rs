@@ -6,8 +6,6 @@
 //! noise. CMYK and YCCK photos, which libjpeg does not convert to RGB, go to
 //! `image` instead.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
 use image::metadata::Orientation;
 use image::RgbImage;
 use mozjpeg::{ColorSpace, Decompress, Marker};
@@ -28,12 +26,10 @@ pub fn decode(
     check_size: impl Fn(u32, u32) -> Result<(), PhotoErrorKind>,
 ) -> Result<Option<Decoded>, PhotoErrorKind> {
     // libjpeg reports fatal errors by unwinding out of its callbacks.
-    let result = catch_unwind(AssertUnwindSafe(|| decode_unguarded(bytes, check_size)));
-    result.unwrap_or_else(|payload| {
-        let message = payload
-            .downcast_ref::<String>()
-            .map(|m| m.trim_start_matches("libjpeg fatal error: ").to_string())
-            .unwrap_or_else(|| "the decoder stopped".to_string());
+    crate::catch_panic(|| decode_unguarded(bytes, check_size)).unwrap_or_else(|message| {
+        let message = message
+            .trim_start_matches("libjpeg fatal error: ")
+            .to_string();
         Err(PhotoErrorKind::Decode {
             format: "JPEG",
             message,

@@ -53,13 +53,24 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
     if head.len() >= 12 && &head[0..4] == b"RIFF" && &head[8..12] == b"WEBP" {
         return Some(Format::WebP);
     }
-    if head.starts_with(b"BM") && head.len() >= 14 {
+    if head.starts_with(b"BM") && is_bmp_info_header(head) {
         return Some(Format::Bmp);
     }
     if head.starts_with(b"II*\0") || head.starts_with(b"MM\0*") {
         return Some(Format::Tiff);
     }
     sniff_iso_bmff(head)
+}
+
+/// Checks the size field of the header after the 14-byte file header,
+/// which is one of the few sizes the BMP versions define. Text that starts
+/// with "BM" fails this.
+fn is_bmp_info_header(head: &[u8]) -> bool {
+    let Some(size) = head.get(14..18) else {
+        return false;
+    };
+    let size = u32::from_le_bytes([size[0], size[1], size[2], size[3]]);
+    matches!(size, 12 | 16 | 40 | 52 | 56 | 64 | 108 | 124)
 }
 
 /// Recognises AVIF and HEIF by the major brand of their `ftyp` box.
@@ -109,6 +120,7 @@ mod tests {
     #[test]
     fn sniff_rejects_text() {
         assert_eq!(sniff(b"hello, this is not a photo"), None);
+        assert_eq!(sniff(b"BMW service notes, spring inspection"), None);
         assert_eq!(describe_unknown(b"hello"), "plain text");
         assert_eq!(describe_unknown(b"<html>"), "HTML or XML text");
     }

@@ -1,6 +1,5 @@
 //! A loaded, runnable image classifier.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,7 +12,7 @@ use super::describe::{describe, Description};
 use super::error::chain;
 use super::metadata::parse_metadata;
 use super::sidecar::{read_sidecars, Sidecar};
-use super::spec::{Label, ModelSpec, Provenance};
+use super::spec::{Label, ModelSpec, OutputKind, Provenance};
 use super::topk::{infer_output_kind, to_probabilities, top_k, Prediction};
 use super::{graph, ModelError, ModelErrorKind};
 use crate::imaging::{prepare_input, Layout};
@@ -53,7 +52,7 @@ impl Classifier {
     /// Loads an ONNX file, reading sidecar descriptions next to it.
     pub fn load_path(path: &Path) -> Result<Self, ModelError> {
         let origin = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| ModelError::new(&origin, e))?;
+        let bytes = read_model_file(path).map_err(|kind| ModelError::new(&origin, kind))?;
         Self::load_bytes(&bytes, origin, Some(path), read_sidecars(path))
     }
 
@@ -111,12 +110,31 @@ impl Classifier {
     }
 }
 
+/// Largest ONNX file read; image classifiers are far smaller, and the
+/// whole file is held in memory while tract parses it.
+const MAX_MODEL_BYTES: u64 = 2 << 30;
+
+fn read_model_file(path: &Path) -> Result<Vec<u8>, ModelErrorKind> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(ModelErrorKind::NotAFile);
+    }
+    if metadata.len() > MAX_MODEL_BYTES {
+        return Err(ModelErrorKind::TooLarge {
+            size: metadata.len(),
+            limit: MAX_MODEL_BYTES,
+        });
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    file.take(MAX_MODEL_BYTES).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Runs `f`, turning a panic inside tract into an error.
 fn contain_panics<T>(f: impl FnOnce() -> Result<T, ModelErrorKind>) -> Result<T, ModelErrorKind> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        let cause = crate::panic_message(payload.as_ref());
-        Err(ModelErrorKind::EnginePanic { cause })
-    })
+    crate::catch_panic(f).unwrap_or_else(|cause| Err(ModelErrorKind::EnginePanic { cause }))
 }
 
 fn build(
@@ -229,8 +247,23 @@ fn finish_spec(
             expected: "one score per class".to_string(),
         });
     }
+    let observed = infer_output_kind(&scores);
     if !description.output_kind_known {
-        spec.output_kind = infer_output_kind(&scores);
+        spec.output_kind = observed;
+        spec.provenance
+            .insert("output kind", Provenance::OutputValues);
+    } else if spec.output_kind != OutputKind::Logits && observed != spec.output_kind {
+        let from = spec
+            .provenance
+            .get("output kind")
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        spec.warnings.push(format!(
+            "{from} states that the output holds {}, but its values on a test photo do not \
+             fit that; treating them as logits",
+            spec.output_kind.name()
+        ));
+        spec.output_kind = OutputKind::Logits;
         spec.provenance
             .insert("output kind", Provenance::OutputValues);
     }

@@ -12,6 +12,10 @@ use super::spec::{Label, ModelSpec, OutputKind, PartialSpec, Provenance, ResizeR
 use super::ModelErrorKind;
 use crate::imaging::{Layout, Preprocessing, Resize};
 
+/// Largest input height or width accepted; an image classifier's input is
+/// a few hundred pixels, and the tensor for 4096x4096 is already 200 MB.
+const MAX_INPUT_SIDE: u32 = 4096;
+
 /// Side of the square input assumed when nothing states the size.
 const DEFAULT_INPUT_SIDE: u32 = 224;
 /// Share of the resized photo kept by the centre crop, as in ImageNet
@@ -64,13 +68,22 @@ pub fn describe(
 
     let layout = resolve_layout(input, &dims, &sources, &mut provenance, &mut warnings)?;
     let size = resolve_size(&dims, layout, &sources, &mut provenance, &mut warnings);
+    if size.0 > MAX_INPUT_SIDE || size.1 > MAX_INPUT_SIDE {
+        let (height, width) = size;
+        return Err(ModelErrorKind::InputTooLarge {
+            height,
+            width,
+            max: MAX_INPUT_SIDE,
+        });
+    }
     let preprocessing =
         resolve_preprocessing(size, layout, &sources, &mut provenance, &mut warnings);
     let labels = first(&sources, |s| s.labels.clone()).map(|(labels, from)| {
         provenance.insert("labels", from);
         labels
     });
-    let (output_index, output_kind) = resolve_output(facts, &labels, &sources, &mut provenance);
+    let (output_index, output_kind) =
+        resolve_output(facts, &labels, &sources, &mut provenance, &mut warnings);
 
     let spec = ModelSpec {
         name: first(&sources, |s| s.name.clone()).map(|(v, _)| v),
@@ -257,9 +270,19 @@ fn resolve_output(
     labels: &Option<Vec<Label>>,
     sources: &[Source],
     provenance: &mut BTreeMap<&'static str, Provenance>,
+    warnings: &mut Vec<String>,
 ) -> (usize, Option<OutputKind>) {
-    let named = first(sources, |s| s.output_name.clone())
-        .and_then(|(name, _)| facts.outputs.iter().position(|o| o.name == name));
+    let named = first(sources, |s| s.output_name.clone()).and_then(|(name, from)| {
+        let found = facts.outputs.iter().position(|o| o.name == name);
+        if found.is_none() {
+            let names: Vec<&str> = facts.outputs.iter().map(|o| o.name.as_str()).collect();
+            warnings.push(format!(
+                "{from} names output {name:?}, but the graph's outputs are {names:?}; \
+                 choosing one by its length"
+            ));
+        }
+        found
+    });
     let by_length = labels.as_ref().and_then(|labels| {
         facts.outputs.iter().position(|o| {
             o.shape.as_ref().and_then(|d| d.last()).and_then(Dim::value)

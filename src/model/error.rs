@@ -18,6 +18,18 @@ pub enum ModelErrorKind {
     #[error("the file is empty (0 bytes); download or copy it again")]
     Empty,
 
+    #[error("not a regular file (a device, pipe or socket); name an .onnx file instead")]
+    NotAFile,
+
+    #[error("the file is {size} bytes, more than the {limit}-byte limit for a model")]
+    TooLarge { size: u64, limit: u64 },
+
+    #[error(
+        "the input size {height}x{width} is larger than {max} pixels per side; \
+         state a smaller input_size in the model's description"
+    )]
+    InputTooLarge { height: u32, width: u32, max: u32 },
+
     #[error(
         "not a complete ONNX model ({cause}); the file may be cut short by an interrupted \
          download, or be another format. Download it again, or export it to ONNX"
@@ -52,8 +64,8 @@ pub enum ModelErrorKind {
     #[error("the inference engine crashed ({cause}); this model cannot be used")]
     EnginePanic { cause: String },
 
-    #[error("{uri}: {why}")]
-    UnsupportedUri { uri: String, why: String },
+    #[error("{why}")]
+    UnsupportedUri { why: String },
 }
 
 impl ModelError {

@@ -93,12 +93,16 @@ pub fn parse_metadata(props: &BTreeMap<String, String>) -> PartialSpec {
             _ => warnings.push(spec_warning("crop", value, "center or none")),
         }
     }
-    for (key, slot) in [("mean", &mut spec.mean), ("std", &mut spec.std)] {
-        if let Some(value) = props.get(key) {
-            match parse_triple(value) {
-                Some(triple) => *slot = Some(triple),
-                None => warnings.push(spec_warning(key, value, "a JSON list of three numbers")),
-            }
+    if let Some(value) = props.get("mean") {
+        match parse_triple(value) {
+            Some(triple) => spec.mean = Some(triple),
+            None => warnings.push(spec_warning("mean", value, "a JSON list of three numbers")),
+        }
+    }
+    if let Some(value) = props.get("std") {
+        match parse_triple(value).filter(|t| t.iter().all(|v| *v > 0.0)) {
+            Some(triple) => spec.std = Some(triple),
+            None => warnings.push(spec_warning("std", value, "three numbers above zero")),
         }
     }
     if let Some(value) = props.get("output_kind") {

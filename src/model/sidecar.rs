@@ -102,6 +102,13 @@ fn read_description_json(path: &Path) -> Option<PartialSpec> {
         })
         .collect();
     let mut spec = parse_metadata(&props);
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    for warning in &mut spec.warnings {
+        *warning = warning.replacen("metadata property", &format!("{file_name} key"), 1);
+    }
     if spec.labels.is_none() {
         if let Some(Value::Object(class_to_idx)) = map.get("class_to_idx") {
             spec.labels = labels_from_class_to_idx(class_to_idx, None);

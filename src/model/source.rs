@@ -28,7 +28,10 @@ impl ModelSource {
     /// Parses a `--model` value; anything without a known scheme is a path.
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
-        if text.is_empty() || text == "bundled" {
+        if text.is_empty() {
+            return Err("is empty; use `bundled` or a path to an .onnx file".to_string());
+        }
+        if text == "bundled" {
             return Ok(ModelSource::Bundled);
         }
         if let Some(rest) = text.strip_prefix("s3://") {
@@ -81,7 +84,6 @@ impl ModelSource {
             remote => Err(ModelError::new(
                 remote.to_string(),
                 ModelErrorKind::UnsupportedUri {
-                    uri: remote.to_string(),
                     why: "remote models are not available in this build of Petal; download \
                           the .onnx file and pass its path to --model"
                         .to_string(),
