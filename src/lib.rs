@@ -12,7 +12,7 @@ pub mod model;
 pub mod walk;
 
 std::thread_local! {
-    /// Set while [`catch_panic`] runs, so the hook knows a panic is handled.
+    /// Set while [`catch_panic`] runs, so the hook can tell that a panic is handled.
     static CATCHING_PANIC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 

@@ -21,7 +21,7 @@ fn json_lines(output: &Output) -> Vec<Value> {
         .collect()
 }
 
-/// One validation photo per class id given, copied into `dir`.
+/// Copies one validation photo per class id into `dir`.
 fn copy_photos(dir: &Path, class_ids: &[&str]) -> Vec<PathBuf> {
     let valid = support::dataset_dir().join("valid");
     class_ids

@@ -7,7 +7,7 @@ pub mod photos;
 
 use std::path::PathBuf;
 
-/// The Oxford 102 flowers folder, overridable with `PETAL_DATASET`.
+/// Returns the Oxford 102 flowers folder, overridable with `PETAL_DATASET`.
 pub fn dataset_dir() -> PathBuf {
     let dir = std::env::var_os("PETAL_DATASET")
         .map(PathBuf::from)
@@ -22,7 +22,7 @@ pub fn dataset_dir() -> PathBuf {
     dir
 }
 
-/// The folder of inputs from public bug reports, overridable with `PETAL_CASES`.
+/// Returns the folder of inputs from public bug reports, overridable with `PETAL_CASES`.
 pub fn cases_dir() -> PathBuf {
     let dir = std::env::var_os("PETAL_CASES")
         .map(PathBuf::from)

@@ -153,7 +153,7 @@ impl TinyClassifier {
         self.to_bytes_with(weights)
     }
 
-    /// The 3xC MatMul operand: column c holds class c's weights.
+    /// The 3xC MatMul operand: column c contains class c's weights.
     pub fn matrix(&self) -> Vec<f32> {
         let mut matrix = Vec::with_capacity(self.weights.len() * 3);
         for channel in 0..3 {

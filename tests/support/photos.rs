@@ -5,7 +5,7 @@ use std::io::Cursor;
 
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 
-/// A 64x32 photo with four solid quadrants, so any rotation or mirror shows.
+/// Draws a 64x32 photo with four solid quadrants, so any rotation or mirror shows.
 pub fn quadrants() -> RgbImage {
     RgbImage::from_fn(64, 32, |x, y| match (x < 32, y < 16) {
         (true, true) => Rgb([220, 30, 30]),
@@ -28,7 +28,7 @@ pub fn transpose(image: &RgbImage) -> RgbImage {
     RgbImage::from_fn(image.height(), image.width(), |x, y| *image.get_pixel(y, x))
 }
 
-/// The stored pixels that display as `upright` under EXIF `orientation`.
+/// Computes the stored pixels that display as `upright` under EXIF `orientation`.
 pub fn stored_for_orientation(upright: &RgbImage, orientation: u16) -> RgbImage {
     use image::imageops::{flip_horizontal, flip_vertical, rotate180, rotate270, rotate90};
     match orientation {
@@ -44,7 +44,7 @@ pub fn stored_for_orientation(upright: &RgbImage, orientation: u16) -> RgbImage 
     }
 }
 
-/// A JPEG whose APP1 segment holds an EXIF orientation tag.
+/// Encodes a JPEG whose APP1 segment contains an EXIF orientation tag.
 pub fn jpeg_with_orientation(stored: &RgbImage, orientation: u16) -> Vec<u8> {
     let jpeg = encode(&DynamicImage::ImageRgb8(stored.clone()), ImageFormat::Jpeg);
     let mut exif = b"Exif\0\0II*\0\x08\0\0\0".to_vec();
@@ -62,7 +62,7 @@ pub fn jpeg_with_orientation(stored: &RgbImage, orientation: u16) -> Vec<u8> {
     out
 }
 
-/// A PNG signature and header chunk declaring `width`x`height` RGBA pixels,
+/// Writes a PNG signature and header chunk declaring `width`x`height` RGBA pixels,
 /// followed by a tiny data chunk: a decompression bomb's header.
 pub fn png_header_claiming(width: u32, height: u32) -> Vec<u8> {
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
