@@ -66,7 +66,7 @@ impl<W: Write> ResultWriter<W> {
     }
 
     fn write_table_line(&mut self, result: &PhotoResult) -> io::Result<()> {
-        let path = result.path.display();
+        let path = escape_control(&result.path.display().to_string());
         match &result.outcome {
             Ok(classified) => {
                 let ranked: Vec<String> = classified
@@ -133,6 +133,20 @@ impl<W: Write> ResultWriter<W> {
     }
 }
 
+/// Escapes tabs, newlines and other control characters, which would break
+/// the table's one-line-per-photo layout.
+fn escape_control(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// Formats the failure without the path, which has its own field or column.
 fn cause(failure: &PhotoFailure) -> String {
     match failure {
@@ -150,4 +164,15 @@ fn joined_warnings(warnings: &[crate::imaging::PhotoWarning]) -> Option<String> 
     }
     let texts: Vec<String> = warnings.iter().map(ToString::to_string).collect();
     Some(texts.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_paths_escape_control_characters() {
+        assert_eq!(escape_control("a\tb\nc.jpg"), "a\\tb\\nc.jpg");
+        assert_eq!(escape_control("fleur été.jpg"), "fleur été.jpg");
+    }
 }
