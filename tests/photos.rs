@@ -332,3 +332,13 @@ fn fifo_is_not_a_regular_file() {
     assert!(matches!(error.kind, PhotoErrorKind::NotAFile), "{error}");
     drop(writer.join());
 }
+
+#[test]
+fn jpeg_cut_in_headers_is_truncated() {
+    let bytes = encode(&DynamicImage::ImageRgb8(quadrants()), ImageFormat::Jpeg);
+    let error = decode(&bytes[..200]).unwrap_err();
+    assert!(
+        matches!(error, PhotoErrorKind::Truncated { format: "JPEG" }),
+        "{error}"
+    );
+}

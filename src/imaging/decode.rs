@@ -102,7 +102,16 @@ pub fn decode_photo(bytes: &[u8], limits: &DecodeLimits) -> Result<Photo, PhotoE
     if format == Format::Jpeg {
         check_jpeg(bytes, limits, &mut warnings)?;
         let check_size = |width, height| check_dimensions(width, height, limits);
-        if let Some(decoded) = libjpeg::decode(bytes, check_size)? {
+        let decoded = libjpeg::decode(bytes, check_size).map_err(|error| {
+            // A file cut inside its headers fails to decode at all; say why.
+            match (&error, warnings.contains(&PhotoWarning::Truncated)) {
+                (PhotoErrorKind::Decode { .. }, true) => {
+                    PhotoErrorKind::Truncated { format: "JPEG" }
+                }
+                _ => error,
+            }
+        })?;
+        if let Some(decoded) = decoded {
             let mut image = DynamicImage::ImageRgb8(decoded.image);
             image.apply_orientation(decoded.orientation);
             return Ok(Photo {
