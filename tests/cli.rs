@@ -21,6 +21,11 @@ fn json_lines(output: &Output) -> Vec<Value> {
         .collect()
 }
 
+/// Runs `petal classify --format json` on a folder.
+fn classify_json(dir: &Path) -> Output {
+    petal(&["classify", "--format", "json", dir.to_str().expect("utf-8")])
+}
+
 /// Copies one validation photo per class id into `dir`.
 fn copy_photos(dir: &Path, class_ids: &[&str]) -> Vec<PathBuf> {
     let valid = support::dataset_dir().join("valid");
@@ -79,15 +84,12 @@ fn bad_photos_fail_alone_with_exit_one() {
     std::fs::write(dir.path().join("broken.jpg"), b"").expect("write");
     std::fs::write(dir.path().join("notes.jpg"), b"not a photo at all").expect("write");
     std::fs::write(dir.path().join("readme.txt"), b"skipped: not a photo name").expect("write");
-    let output = petal(&[
-        "classify",
-        "--format",
-        "json",
-        dir.path().to_str().expect("utf-8"),
-    ]);
+
+    let output = classify_json(dir.path());
     assert_eq!(output.status.code(), Some(1));
     let lines = json_lines(&output);
     assert_eq!(lines.len(), 4, "{lines:?}");
+
     let errors: Vec<&Value> = lines.iter().filter(|l| l.get("error").is_some()).collect();
     assert_eq!(errors.len(), 2);
     assert!(errors[0]["error"]
@@ -103,6 +105,7 @@ fn bad_photos_fail_alone_with_exit_one() {
         .filter(|l| l.get("predictions").is_some())
         .count();
     assert_eq!(classified, 2);
+
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("skipped 1 file that is not a photo"),
@@ -225,12 +228,7 @@ fn unreadable_folder_entries_are_reported() {
         dir.path().join("broken.jpg"),
     )
     .expect("symlink");
-    let output = petal(&[
-        "classify",
-        "--format",
-        "json",
-        dir.path().to_str().expect("utf-8"),
-    ]);
+    let output = classify_json(dir.path());
     assert_eq!(output.status.code(), Some(1));
     let lines = json_lines(&output);
     assert_eq!(lines.len(), 2, "{lines:?}");

@@ -12,12 +12,12 @@ fn decode(bytes: &[u8]) -> Result<petal::imaging::Photo, PhotoErrorKind> {
     decode_photo(bytes, &DecodeLimits::default())
 }
 
-fn assert_close(actual: [f64; 3], expected: [u8; 3], tolerance: f64, what: &str) {
+fn assert_close(actual: [f64; 3], expected: [u8; 3], tolerance: f64, context: &str) {
     for c in 0..3 {
         let gap = (actual[c] - f64::from(expected[c])).abs();
         assert!(
             gap <= tolerance,
-            "{what}: channel {c} is {} not {}",
+            "{context}: channel {c} is {} not {}",
             actual[c],
             expected[c]
         );
@@ -25,9 +25,14 @@ fn assert_close(actual: [f64; 3], expected: [u8; 3], tolerance: f64, what: &str)
 }
 
 /// Checks the four quadrants of a decoded [`quadrants`] photo.
-fn assert_upright_quadrants(image: &RgbImage, tolerance: f64, what: &str) {
-    assert_eq!(image.dimensions(), (64, 32), "{what}: size");
-    assert_close(mean_rgb(image, 4, 4, 24, 8), [220, 30, 30], tolerance, what);
+fn assert_upright_quadrants(image: &RgbImage, tolerance: f64, context: &str) {
+    assert_eq!(image.dimensions(), (64, 32), "{context}: size");
+    assert_close(
+        mean_rgb(image, 4, 4, 24, 8),
+        [220, 30, 30],
+        tolerance,
+        context,
+    );
     assert_close(
         mean_rgb(image, 36, 4, 24, 8),
         [30, 200, 40],

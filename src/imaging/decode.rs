@@ -103,7 +103,7 @@ pub fn decode_photo(bytes: &[u8], limits: &DecodeLimits) -> Result<Photo, PhotoE
         check_jpeg(bytes, limits, &mut warnings)?;
         let check_size = |width, height| check_dimensions(width, height, limits);
         let decoded = libjpeg::decode(bytes, check_size).map_err(|error| {
-            // A file cut inside its headers fails to decode at all; say why.
+            // A file cut inside its headers fails to decode at all, so report it as truncated.
             match (&error, warnings.contains(&PhotoWarning::Truncated)) {
                 (PhotoErrorKind::Decode { .. }, true) => {
                     PhotoErrorKind::Truncated { format: "JPEG" }
@@ -230,12 +230,12 @@ fn decode_error_kind(error: ImageError, format: Format, limits: &DecodeLimits) -
         ImageError::Unsupported(e) if format == Format::Tiff => {
             tracing::debug!(error = %e, "unsupported TIFF");
             PhotoErrorKind::UnsupportedEncoding {
-                what: "this TIFF's compression or colour type (such as JPEG inside TIFF)"
+                encoding: "this TIFF's compression or colour type (such as JPEG inside TIFF)"
                     .to_string(),
             }
         }
         ImageError::Unsupported(e) => PhotoErrorKind::UnsupportedEncoding {
-            what: format!("{name} feature ({e})"),
+            encoding: format!("{name} feature ({e})"),
         },
         other => {
             let message = other.to_string();

@@ -33,8 +33,8 @@ pub enum PhotoErrorKind {
     #[error("{format} photo: not supported; convert it to JPEG or PNG first")]
     UnsupportedFormat { format: &'static str },
 
-    #[error("{what}: not supported; re-save the photo as a baseline JPEG or as PNG")]
-    UnsupportedEncoding { what: String },
+    #[error("{encoding}: not supported; re-save the photo as a baseline JPEG or as PNG")]
+    UnsupportedEncoding { encoding: String },
 
     #[error(
         "the photo declares {width}x{height} pixels, more than the limit of {max_pixels} pixels \

@@ -132,7 +132,7 @@ impl TinyClassifier {
     }
 
     /// The same model with its weights in a file at `location`, relative
-    /// to the model; the file must hold [`Self::matrix`] as little-endian f32.
+    /// to the model; the file must contain [`Self::matrix`] as little-endian f32.
     pub fn to_bytes_with_external_weights(&self, location: &str) -> Vec<u8> {
         let entry = |k: &str, v: String| StringStringEntryProto {
             key: k.to_string(),
@@ -153,7 +153,7 @@ impl TinyClassifier {
         self.to_bytes_with(weights)
     }
 
-    /// The 3xC MatMul operand: column c contains class c's weights.
+    /// Returns the 3xC MatMul operand, whose column c contains class c's weights.
     pub fn matrix(&self) -> Vec<f32> {
         let mut matrix = Vec::with_capacity(self.weights.len() * 3);
         for channel in 0..3 {

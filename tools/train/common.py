@@ -1,10 +1,10 @@
 """Pieces shared by the training, export and reference tools.
 
 The evaluation preprocessing defined here is the contract that Petal's Rust
-pipeline reproduces: decode, apply EXIF orientation, composite transparency
-over white, resize the shorter side to RESIZE_SHORTER with a bilinear
-(triangle) filter, crop the centre CROP x CROP, scale to [0, 1] and
-normalise with MEAN and STD.
+pipeline reproduces. It decodes, applies EXIF orientation and composites
+transparency over white. Then it resizes the shorter side to RESIZE_SHORTER
+with a bilinear (triangle) filter, crops the centre CROP x CROP, scales to
+[0, 1] and normalises with MEAN and STD.
 """
 
 import hashlib
