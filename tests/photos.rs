@@ -37,19 +37,19 @@ fn assert_upright_quadrants(image: &RgbImage, tolerance: f64, context: &str) {
         mean_rgb(image, 36, 4, 24, 8),
         [30, 200, 40],
         tolerance,
-        what,
+        context,
     );
     assert_close(
         mean_rgb(image, 4, 20, 24, 8),
         [30, 40, 210],
         tolerance,
-        what,
+        context,
     );
     assert_close(
         mean_rgb(image, 36, 20, 24, 8),
         [230, 220, 40],
         tolerance,
-        what,
+        context,
     );
 }
 
