@@ -8,7 +8,11 @@
 pub mod classify;
 pub mod cli;
 pub mod imaging;
+pub mod jobs;
 pub mod model;
+pub mod report;
+pub mod ui;
+pub mod verdict;
 pub mod walk;
 
 std::thread_local! {

@@ -31,7 +31,8 @@ pub struct PathError {
     pub source: std::io::Error,
 }
 
-fn describe_io(error: &std::io::Error) -> String {
+/// Says why a path cannot be read, in plain words.
+pub fn describe_io(error: &std::io::Error) -> String {
     match error.kind() {
         std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),

@@ -6,11 +6,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::output::ResultWriter;
 use super::{ClassifyArgs, EXIT_OK, EXIT_PHOTO_FAILED, EXIT_USAGE};
 use crate::classify::{classify_batch, BatchOptions, PhotoFailure, PhotoResult};
 use crate::imaging::{PhotoError, PhotoErrorKind};
 use crate::model::{Classifier, ModelSource};
+use crate::report::ResultWriter;
 use crate::walk::collect_photos;
 
 /// Photos below this count get no progress bar.
@@ -130,10 +130,13 @@ fn classify_and_print(
         }
     });
     progress.finish_and_clear();
-    for result in &unreadable {
-        if let Err(error) = writer.write(result) {
+    let written = unreadable
+        .iter()
+        .try_for_each(|result| writer.write(result))
+        .and_then(|()| writer.finish().map(drop));
+    if let Err(error) = written {
+        if error.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("error: cannot write to standard output: {error}");
-            break;
         }
     }
     failed + unreadable.len()

@@ -1,14 +1,15 @@
 //! Command-line parsing and the commands it runs.
 
 mod classify;
-mod output;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-pub use output::Format;
+use crate::model::ModelSource;
+
+pub use crate::report::Format;
 
 /// Exit status when every photo was classified.
 pub const EXIT_OK: u8 = 0;
@@ -18,11 +19,32 @@ pub const EXIT_PHOTO_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 
 /// Identify flower species in photos, offline, with an ONNX model.
+///
+/// Without a command, Petal opens its window, with any photos given queued.
 #[derive(Debug, Parser)]
-#[command(name = "petal", version, arg_required_else_help = true)]
+#[command(name = "petal", version, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub open: OpenArgs,
+}
+
+/// Options for opening the window.
+#[derive(Debug, clap::Args)]
+pub struct OpenArgs {
+    /// Model to load: `bundled` or a path to an .onnx file.
+    #[arg(long, default_value = "bundled", value_name = "URI")]
+    pub model: String,
+
+    /// Photos, or folders of photos, to classify once the window opens.
+    #[arg(value_name = "PHOTOS")]
+    pub photos: Vec<PathBuf>,
+
+    /// Save a PNG of the window once the photos are classified, then quit.
+    #[arg(long, hide = true, value_name = "PNG")]
+    pub screenshot: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,7 +86,7 @@ impl ValueEnum for Format {
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
         Some(clap::builder::PossibleValue::new(match self {
             Format::Table => "table",
-            Format::Json => "json",
+            Format::Json | Format::JsonArray => "json",
             Format::Csv => "csv",
         }))
     }
@@ -73,9 +95,33 @@ impl ValueEnum for Format {
 /// Runs the parsed command and returns the process exit status.
 pub fn run(cli: Cli) -> ExitCode {
     let status = match cli.command {
-        Command::Classify(args) => classify::run(&args),
+        Some(Command::Classify(args)) => classify::run(&args),
+        None => open_window(cli.open),
     };
     ExitCode::from(status)
+}
+
+fn open_window(args: OpenArgs) -> u8 {
+    let model = match ModelSource::parse(&args.model) {
+        Ok(model) => model,
+        Err(why) => {
+            eprintln!("error: --model {why}");
+            return EXIT_USAGE;
+        }
+    };
+    let options = crate::ui::AppOptions {
+        model,
+        photos: args.photos,
+        screenshot: args.screenshot,
+        ..crate::ui::AppOptions::default()
+    };
+    match crate::ui::run(options) {
+        Ok(()) => EXIT_OK,
+        Err(message) => {
+            eprintln!("error: {message}");
+            EXIT_PHOTO_FAILED
+        }
+    }
 }
 
 #[cfg(test)]
@@ -88,7 +134,9 @@ mod tests {
             "petal", "classify", "--model", "m.onnx", "-k", "3", "--format", "csv", "a.jpg",
         ])
         .expect("valid arguments");
-        let Command::Classify(args) = cli.command;
+        let Some(Command::Classify(args)) = cli.command else {
+            panic!("expected the classify command");
+        };
         assert_eq!(args.model, "m.onnx");
         assert_eq!(args.top_k, 3);
         assert_eq!(args.format, Format::Csv);
@@ -98,6 +146,14 @@ mod tests {
     #[test]
     fn classify_rejects_zero_top_k() {
         assert!(Cli::try_parse_from(["petal", "classify", "-k", "0", "a.jpg"]).is_err());
+    }
+
+    #[test]
+    fn photos_without_a_command_open_the_window() {
+        let cli = Cli::try_parse_from(["petal", "a.jpg", "flowers/"]).expect("valid arguments");
+        assert!(cli.command.is_none());
+        assert_eq!(cli.open.photos.len(), 2);
+        assert_eq!(cli.open.model, "bundled");
     }
 
     #[test]

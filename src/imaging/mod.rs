@@ -7,6 +7,7 @@ pub mod jpeg;
 mod libjpeg;
 mod preprocess;
 pub mod sniff;
+pub mod thumbnail;
 
 pub use decode::{decode_photo, open_photo, DecodeLimits, Photo};
 pub use error::{PhotoError, PhotoErrorKind, PhotoWarning};
