@@ -11,7 +11,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:-$root/docs/screenshot.png}"
-dataset="${PETAL_DATASET:-$root/../shared/datasets/oxford102}"
+dataset="$(realpath "${PETAL_DATASET:-$root/../shared/datasets/oxford102}")"
 
 if ! command -v xvfb-run >/dev/null; then
     echo "installing Xvfb and Mesa (needs root)" >&2
