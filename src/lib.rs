@@ -7,10 +7,13 @@
 
 pub mod classify;
 pub mod cli;
+mod fsutil;
 pub mod imaging;
 pub mod jobs;
 pub mod model;
 pub mod report;
+pub mod settings;
+pub mod storage;
 pub mod ui;
 pub mod verdict;
 pub mod walk;

@@ -252,3 +252,40 @@ fn empty_model_uri_is_a_usage_error() {
     let output = petal(&["classify", "--model", "", "a.jpg"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_named_as_a_photo_fails_without_hanging() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let fifo = dir.path().join("photo.jpg");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let good = copy_photos(dir.path(), &["1"]);
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_petal"))
+        .args(["classify", "--format", "json"])
+        .arg(&fifo)
+        .arg(&good[0])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("petal starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().expect("status").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("petal hung on a FIFO");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().expect("output");
+    assert_eq!(output.status.code(), Some(1));
+    let lines = json_lines(&output);
+    assert_eq!(lines.len(), 2);
+    let error = lines[0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("not a regular file"), "{error}");
+    assert_eq!(lines[1]["predictions"][0]["label"], "pink primrose");
+}

@@ -318,3 +318,44 @@ fn invalid_description_values_warn() {
     assert_eq!(spec.output_kind, OutputKind::Logits);
     assert_probs(&classifier.probabilities(&red()).expect("runs"), &RED_PROBS);
 }
+
+#[test]
+fn image_shaped_output_is_not_a_classifier() {
+    use support::onnx::*;
+    let dims = [D::N(1), D::N(3), D::N(32), D::N(32)];
+    let graph = tract_onnx::pb::GraphProto {
+        node: vec![node("Identity", &["image"], "same", vec![])],
+        input: vec![value_info("image", 1, &dims)],
+        output: vec![value_info("same", 1, &dims)],
+        ..Default::default()
+    };
+    let error = load(&model(graph, &[])).unwrap_err();
+    let message = error.to_string();
+    assert!(
+        matches!(error.kind, ModelErrorKind::NotImageClassifier { .. }),
+        "{message}"
+    );
+    assert!(message.contains("[1, 3, 32, 32]"), "{message}");
+}
+
+#[test]
+fn nan_or_infinite_scores_reject_the_model() {
+    for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+        let mut tiny = TinyClassifier::rgb(nchw(D::N(8), D::N(8)));
+        tiny.weights[1] = [bad, 0.0, 0.0];
+        let error = load(&tiny.to_bytes()).unwrap_err();
+        assert!(
+            matches!(error.kind, ModelErrorKind::NonFiniteScores),
+            "{bad}: {error}"
+        );
+        assert!(error.to_string().contains("NaN or infinite"), "{error}");
+    }
+}
+
+#[test]
+fn missing_model_file_says_to_check_the_path() {
+    let error = Classifier::load_path(std::path::Path::new("/no/such/model.onnx")).unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("/no/such/model.onnx"), "{message}");
+    assert!(message.contains("check the path"), "{message}");
+}

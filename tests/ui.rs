@@ -11,23 +11,10 @@ use eframe::egui::{self, accesskit::Role};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use petal::ui::{AppOptions, PetalApp};
+use support::dropped::Dropped;
 
 /// Longest wait for the app to finish its work; only a hang gets near it.
 const SETTLE_LIMIT: Duration = Duration::from_secs(300);
-
-/// A file dropped on the window, as the windowing layer delivers it.
-#[derive(Debug)]
-struct Dropped(PathBuf);
-
-impl egui::DroppedFile for Dropped {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|error| error.to_string())
-    }
-}
 
 fn app(options: AppOptions) -> Harness<'static, PetalApp> {
     Harness::builder()
@@ -251,7 +238,7 @@ fn escape_cancels_and_arrow_keys_and_delete_edit_the_selection() {
 fn the_model_panel_shows_the_bundled_models_card() {
     let mut harness = default_app();
     settle(&mut harness);
-    harness.get_by_label("Model").click();
+    harness.get_by_label("Models").click();
     harness.run_steps(2);
 
     let bytes = std::fs::read(

@@ -11,6 +11,7 @@ use crate::classify::{classify_batch, BatchOptions, PhotoFailure, PhotoResult};
 use crate::imaging::{PhotoError, PhotoErrorKind};
 use crate::model::{Classifier, ModelSource};
 use crate::report::ResultWriter;
+use crate::storage::open_model;
 use crate::walk::collect_photos;
 
 /// Photos below this count get no progress bar.
@@ -24,7 +25,7 @@ pub fn run(args: &ClassifyArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let classifier = match load_model(&args.model) {
+    let classifier = match load_model(args) {
         Ok(classifier) => classifier,
         Err(message) => {
             eprintln!("error: {message}");
@@ -78,9 +79,32 @@ fn plural(count: usize, noun: &str) -> String {
     }
 }
 
-fn load_model(uri: &str) -> Result<Classifier, String> {
-    let source = ModelSource::parse(uri).map_err(|why| format!("--model {why}"))?;
-    source.load().map_err(|error| error.to_string())
+fn load_model(args: &ClassifyArgs) -> Result<Classifier, String> {
+    let source = ModelSource::parse(&args.model).map_err(|why| format!("--model {why}"))?;
+    let remote = super::remote(&args.s3);
+    let progress = download_bar();
+    let report = |done: u64, total: Option<u64>| {
+        if let Some(total) = total {
+            progress.set_length(total);
+        }
+        progress.set_position(done);
+    };
+    let opened = open_model(&source, &remote, &report, &AtomicBool::new(false));
+    progress.finish_and_clear();
+    opened.map_err(|error| error.to_string())
+}
+
+/// A byte progress bar on stderr for downloads, hidden unless stderr is a
+/// terminal.
+pub(super) fn download_bar() -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let style = ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} {eta}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    ProgressBar::new(0)
+        .with_style(style)
+        .with_message("downloading")
 }
 
 /// Prints results in input order as they complete, then `unreadable`;

@@ -1,6 +1,9 @@
 //! Command-line parsing and the commands it runs.
 
 mod classify;
+mod models;
+
+pub use models::ModelsCommand;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +54,43 @@ pub struct OpenArgs {
 pub enum Command {
     /// Classify photos or folders of photos and print the top-k species.
     Classify(ClassifyArgs),
+    /// List, fetch and publish models in S3 and the local cache.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+}
+
+/// Options shared by the commands that reach S3.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct S3Args {
+    /// Endpoint of an S3-compatible server, such as http://127.0.0.1:9000;
+    /// overrides AWS_ENDPOINT_URL and the settings file.
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+}
+
+/// The S3 settings and cache in effect, after printing any problem with
+/// the settings file.
+pub(crate) fn remote(args: &S3Args) -> crate::storage::Remote {
+    let (remote, messages) = remote_quietly(args);
+    for message in &messages {
+        eprintln!("warning: {message}");
+    }
+    remote
+}
+
+/// The S3 settings and cache in effect, with the settings file's problems.
+fn remote_quietly(args: &S3Args) -> (crate::storage::Remote, Vec<String>) {
+    let loaded = crate::settings::SettingsStore::open_default()
+        .map(|store| store.load())
+        .unwrap_or_default();
+    let env = |name: &str| std::env::var(name).ok();
+    let endpoint = args.s3_endpoint.as_deref();
+    let s3 = crate::settings::S3Config::resolve(&loaded.settings.s3, &env, endpoint);
+    let remote = crate::storage::Remote {
+        s3,
+        cache: crate::storage::ModelCache::open_default(),
+    };
+    (remote, loaded.messages)
 }
 
 #[derive(Debug, clap::Args)]
@@ -76,6 +116,9 @@ pub struct ClassifyArgs {
     /// Photos, or folders to search recursively for photos.
     #[arg(required = true, value_name = "PATHS")]
     pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub s3: S3Args,
 }
 
 impl ValueEnum for Format {
@@ -96,6 +139,7 @@ impl ValueEnum for Format {
 pub fn run(cli: Cli) -> ExitCode {
     let status = match cli.command {
         Some(Command::Classify(args)) => classify::run(&args),
+        Some(Command::Models(command)) => models::run(command),
         None => open_window(cli.open),
     };
     ExitCode::from(status)
@@ -109,10 +153,21 @@ fn open_window(args: OpenArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    let store = crate::settings::SettingsStore::open_default();
+    let loaded = store.as_ref().map(|s| s.load()).unwrap_or_default();
+    let env = |name: &str| std::env::var(name).ok();
+    let remote = crate::storage::Remote {
+        s3: crate::settings::S3Config::resolve(&loaded.settings.s3, &env, None),
+        cache: crate::storage::ModelCache::open_default(),
+    };
     let options = crate::ui::AppOptions {
         model,
         photos: args.photos,
         screenshot: args.screenshot,
+        remote,
+        settings_messages: loaded.messages,
+        settings_store: store,
+        settings: loaded.settings,
         ..crate::ui::AppOptions::default()
     };
     match crate::ui::run(options) {

@@ -12,6 +12,7 @@ use image::{AnimationDecoder, DynamicImage, ImageDecoder, ImageFormat, ImageRead
 use super::error::{PhotoError, PhotoErrorKind, PhotoWarning};
 use super::sniff::{self, Format};
 use super::{jpeg, libjpeg};
+use crate::fsutil::{open_regular_file, OpenFailure};
 
 /// Bounds on what one photo may cost to decode.
 #[derive(Debug, Clone, Copy)]
@@ -58,12 +59,11 @@ pub fn open_photo(path: &Path, limits: &DecodeLimits) -> Result<Photo, PhotoErro
 }
 
 fn read_file(path: &Path, limits: &DecodeLimits) -> Result<Vec<u8>, PhotoErrorKind> {
-    let file = std::fs::File::open(path)?;
-    let metadata = file.metadata()?;
-    if !metadata.is_file() {
-        return Err(PhotoErrorKind::NotAFile);
-    }
-    let size = metadata.len();
+    let file = open_regular_file(path).map_err(|failure| match failure {
+        OpenFailure::Io(error) => PhotoErrorKind::Io(error),
+        OpenFailure::NotAFile => PhotoErrorKind::NotAFile,
+    })?;
+    let size = file.metadata()?.len();
     if size > limits.max_file_bytes {
         return Err(PhotoErrorKind::FileTooLarge {
             size,

@@ -15,13 +15,13 @@ pub struct PhotoError {
 /// The cause of a [`PhotoError`], worded to be shown after the file name.
 #[derive(Debug, thiserror::Error)]
 pub enum PhotoErrorKind {
-    #[error("cannot read the file: {0}")]
+    #[error("cannot read the file: {}", crate::fsutil::describe_io_error(.0))]
     Io(#[from] std::io::Error),
 
     #[error("the file is empty (0 bytes); copy or download it again")]
     Empty,
 
-    #[error("not a regular file (a device, pipe or socket); name a photo file instead")]
+    #[error("not a regular file (a folder, device, pipe or socket); name a photo file instead")]
     NotAFile,
 
     #[error("the file is {size} bytes, more than the {limit}-byte limit for one photo")]

@@ -6,6 +6,7 @@
 //! so the window redraws as soon as something arrives.
 
 mod pool;
+mod remote;
 mod work;
 
 use std::path::PathBuf;
@@ -14,10 +15,14 @@ use std::sync::Arc;
 
 use image::RgbImage;
 
-use crate::model::{Classifier, ModelError, ModelSource};
+use crate::model::{Classifier, ModelSource};
 use crate::report::Format;
+use crate::settings::Settings;
+use crate::storage::fetch::S3Uri;
+use crate::storage::{open_model, CachedModel, Listing, Remote};
 
 pub use pool::{Pool, Task};
+pub use remote::Transfer;
 pub use work::{Analysis, ExportRow, Picture, MAX_RANKED, PREVIEW_SIDE, THUMBNAIL_SIDE};
 
 /// Asks the UI to redraw; cheap and callable from any thread.
@@ -42,7 +47,8 @@ pub enum Event {
     /// A model finished loading, or failed to.
     ModelLoaded {
         source: ModelSource,
-        result: Result<Arc<Classifier>, ModelError>,
+        /// The classifier, or the message saying why it could not be loaded.
+        result: Result<Arc<Classifier>, String>,
     },
     /// A photo was classified (or failed) with the model of `generation`.
     Classified {
@@ -58,11 +64,39 @@ pub enum Event {
         result: Result<Picture, String>,
     },
     /// A file dialog closed; `paths` is empty when it was dismissed.
-    Picked { purpose: Pick, paths: Vec<PathBuf> },
+    Picked {
+        purpose: Pick,
+        paths: Vec<PathBuf>,
+        /// The dialog returned nothing at once, as when no dialog backend
+        /// (desktop portal or zenity) is installed.
+        failed_to_open: bool,
+    },
     /// Results were written to a file, or could not be.
     Exported {
         path: PathBuf,
         result: Result<usize, String>,
+    },
+    /// A bucket folder was listed.
+    Listed {
+        location: S3Uri,
+        result: Result<Listing, String>,
+    },
+    /// The cache's entries, after reading or changing it.
+    CacheListed(Vec<CachedModel>),
+    /// A model was fetched into the cache, or could not be.
+    Fetched {
+        uri: S3Uri,
+        result: Result<CachedModel, String>,
+    },
+    /// A model was uploaded; the keys written, or why not.
+    Published {
+        destination: S3Uri,
+        result: Result<Vec<String>, String>,
+    },
+    /// The settings file was written, or could not be.
+    SettingsSaved {
+        settings: Settings,
+        result: Result<(), String>,
     },
     /// The window's picture was saved.
     ScreenshotSaved {
@@ -78,6 +112,8 @@ pub enum Pick {
     Folder,
     Model,
     Export,
+    /// A model to upload to the bucket folder shown.
+    Publish,
 }
 
 /// Photos found under the paths a user added.
@@ -90,6 +126,9 @@ pub struct Expansion {
     /// Paths or folder entries that could not be read, with the reason.
     pub failures: Vec<(PathBuf, String)>,
 }
+
+/// A dialog that returns nothing sooner than this never appeared.
+const DIALOG_MIN_OPEN: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// Starts background work and collects its results.
 pub struct Jobs {
@@ -137,12 +176,16 @@ impl Jobs {
         self.spawn("expand", move || Event::Expanded(work::expand(&paths)));
     }
 
-    /// Loads a model; the current one stays in use until this succeeds.
-    pub fn load_model(&self, source: ModelSource) {
+    /// Loads a model, fetching it into the cache first when it is remote;
+    /// the current one stays in use until this succeeds.
+    pub fn load_model(&self, source: ModelSource, remote: Remote) {
         self.spawn("load-model", move || {
-            let result = crate::catch_panic(|| source.load())
-                .unwrap_or_else(|cause| Err(work::crashed_model(&source, cause)))
-                .map(Arc::new);
+            let cancel = std::sync::atomic::AtomicBool::new(false);
+            let open = || open_model(&source, &remote, &|_, _| {}, &cancel);
+            let result = crate::catch_panic(open)
+                .unwrap_or_else(|cause| Err(work::crashed_model(&source, cause).into()))
+                .map(Arc::new)
+                .map_err(|error| error.to_string());
             Event::ModelLoaded { source, result }
         });
     }
@@ -172,9 +215,16 @@ impl Jobs {
         purpose: Pick,
         dialog: impl std::future::Future<Output = Vec<PathBuf>> + Send + 'static,
     ) {
-        self.spawn("dialog", move || Event::Picked {
-            purpose,
-            paths: pollster::block_on(dialog),
+        self.spawn("dialog", move || {
+            let started = std::time::Instant::now();
+            let paths = pollster::block_on(dialog);
+            // Nobody closes a real dialog this fast.
+            let failed_to_open = paths.is_empty() && started.elapsed() < DIALOG_MIN_OPEN;
+            Event::Picked {
+                purpose,
+                paths,
+                failed_to_open,
+            }
         });
     }
 

@@ -51,7 +51,12 @@ impl std::fmt::Debug for Classifier {
 impl Classifier {
     /// Loads an ONNX file, reading sidecar descriptions next to it.
     pub fn load_path(path: &Path) -> Result<Self, ModelError> {
-        let origin = path.display().to_string();
+        Self::load_path_named(path, path.display().to_string())
+    }
+
+    /// Loads an ONNX file that `origin` names in messages and the model
+    /// card, such as the `s3://` URI a cached file was fetched from.
+    pub fn load_path_named(path: &Path, origin: String) -> Result<Self, ModelError> {
         let bytes = read_model_file(path).map_err(|kind| ModelError::new(&origin, kind))?;
         Self::load_bytes(&bytes, origin, Some(path), read_sidecars(path))
     }
@@ -116,11 +121,11 @@ const MAX_MODEL_BYTES: u64 = 2 << 30;
 
 fn read_model_file(path: &Path) -> Result<Vec<u8>, ModelErrorKind> {
     use std::io::Read;
-    let file = std::fs::File::open(path)?;
+    let file = crate::fsutil::open_regular_file(path).map_err(|failure| match failure {
+        crate::fsutil::OpenFailure::Io(error) => ModelErrorKind::Io(error),
+        crate::fsutil::OpenFailure::NotAFile => ModelErrorKind::NotAFile,
+    })?;
     let metadata = file.metadata()?;
-    if !metadata.is_file() {
-        return Err(ModelErrorKind::NotAFile);
-    }
     if metadata.len() > MAX_MODEL_BYTES {
         return Err(ModelErrorKind::TooLarge {
             size: metadata.len(),
@@ -228,7 +233,17 @@ fn run(
     let failed = |e: anyhow::Error| ModelErrorKind::Inference { cause: chain(&e) };
     let tensor = Tensor::from_shape(&input_shape(spec), &input).map_err(failed)?;
     let outputs = plan.run(tvec!(tensor.into())).map_err(failed)?;
+    let shape = outputs[0].shape();
+    if shape.iter().filter(|&&dim| dim > 1).count() > 1 {
+        return Err(ModelErrorKind::NotImageClassifier {
+            found: format!("output '{}' has shape {shape:?}", spec.output_name),
+            expected: "one score per class, shaped [1, classes] or [classes]".to_string(),
+        });
+    }
     let scores = outputs[0].to_plain_array_view::<f32>().map_err(failed)?;
+    if scores.iter().any(|score| !score.is_finite()) {
+        return Err(ModelErrorKind::NonFiniteScores);
+    }
     Ok(scores.iter().copied().collect())
 }
 

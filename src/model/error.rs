@@ -12,13 +12,13 @@ pub struct ModelError {
 /// The cause of a [`ModelError`], worded to follow the model's name.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelErrorKind {
-    #[error("cannot read the file: {0}")]
+    #[error("cannot read the file: {}", crate::fsutil::describe_io_error(.0))]
     Io(#[from] std::io::Error),
 
     #[error("the file is empty (0 bytes); download or copy it again")]
     Empty,
 
-    #[error("not a regular file (a device, pipe or socket); name an .onnx file instead")]
+    #[error("not a regular file (a folder, device, pipe or socket); name an .onnx file instead")]
     NotAFile,
 
     #[error("the file is {size} bytes, more than the {limit}-byte limit for a model")]
@@ -57,6 +57,12 @@ pub enum ModelErrorKind {
         labels: usize,
         labels_from: String,
     },
+
+    #[error(
+        "the model produced NaN or infinite scores, so its output cannot be trusted; check how \
+         it was exported (or, if other photos work, this photo)"
+    )]
+    NonFiniteScores,
 
     #[error("the inference engine failed: {cause}")]
     Inference { cause: String },

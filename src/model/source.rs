@@ -31,8 +31,15 @@ impl ModelSource {
         if text.is_empty() {
             return Err("is empty; use `bundled` or a path to an .onnx file".to_string());
         }
-        if text == "bundled" {
+        if text.eq_ignore_ascii_case("bundled") && !std::path::Path::new(text).exists() {
             return Ok(ModelSource::Bundled);
+        }
+        let lower = text.to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            return Err(format!(
+                "{text:?}: web addresses are not supported; download the .onnx file and pass its \
+                 path, or use s3://BUCKET/KEY"
+            ));
         }
         if let Some(rest) = text.strip_prefix("s3://") {
             let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
@@ -117,6 +124,8 @@ mod tests {
     #[test]
     fn parse_model_uris() {
         assert_eq!(ModelSource::parse("bundled"), Ok(ModelSource::Bundled));
+        assert_eq!(ModelSource::parse("Bundled"), Ok(ModelSource::Bundled));
+        assert!(ModelSource::parse("https://example.com/m.onnx").is_err());
         assert_eq!(
             ModelSource::parse("s3://team/models/a.onnx"),
             Ok(ModelSource::S3 {

@@ -7,6 +7,7 @@ use std::time::Instant;
 use eframe::egui;
 
 use super::batch::Batch;
+use super::bucket::BucketBrowser;
 use super::model_panel::ModelSlot;
 use super::notices::Notices;
 use super::photos::{PhotoList, PhotoState, Tally};
@@ -14,9 +15,12 @@ use super::prefs::{Panel, Prefs};
 use super::preview::Preview;
 use super::results::ResultsView;
 use super::screenshot::Screenshot;
-use super::{detail, gallery, model_panel, results, status, top_bar};
+use super::settings_panel::SettingsPanel;
+use super::{detail, gallery, model_panel, results, settings_panel, status, top_bar};
 use crate::jobs::{Jobs, PhotoId, Task};
 use crate::model::{Classifier, ModelSource};
+use crate::settings::S3Config;
+use crate::storage::Remote;
 
 /// Start-up options of the window.
 #[derive(Debug, Clone)]
@@ -30,6 +34,14 @@ pub struct AppOptions {
     pub screenshot: Option<PathBuf>,
     /// Threads that classify photos.
     pub workers: usize,
+    /// S3 settings in effect and the model cache.
+    pub remote: Remote,
+    /// Problems found in the settings file, shown as notices.
+    pub settings_messages: Vec<String>,
+    /// The settings file, for the Settings panel; `None` disables saving.
+    pub settings_store: Option<crate::settings::SettingsStore>,
+    /// The settings read from that file.
+    pub settings: crate::settings::Settings,
 }
 
 impl Default for AppOptions {
@@ -39,6 +51,13 @@ impl Default for AppOptions {
             photos: Vec::new(),
             screenshot: None,
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            remote: Remote {
+                s3: S3Config::resolve(&Default::default(), &|_| None, None),
+                cache: None,
+            },
+            settings_messages: Vec::new(),
+            settings_store: None,
+            settings: crate::settings::Settings::default(),
         }
     }
 }
@@ -63,6 +82,10 @@ pub struct PetalApp {
     pub(super) screenshot: Option<Screenshot>,
     /// Folder walks still running.
     pub(super) expansions_pending: usize,
+    /// S3 settings in effect and the model cache.
+    pub(super) remote: Remote,
+    pub(super) bucket: BucketBrowser,
+    pub(super) settings: SettingsPanel,
 }
 
 impl PetalApp {
@@ -89,7 +112,13 @@ impl PetalApp {
             reveal_selected: false,
             screenshot: options.screenshot.map(Screenshot::new),
             expansions_pending: 0,
+            remote: options.remote.clone(),
+            bucket: BucketBrowser::default(),
+            settings: SettingsPanel::new(options.settings_store.clone(), options.settings.clone()),
         };
+        for message in &options.settings_messages {
+            app.notices.warn(message.clone());
+        }
         app.load_model(options.model);
         app.add_paths(options.photos);
         app
@@ -127,7 +156,7 @@ impl PetalApp {
     /// Starts loading a model; the current one stays active meanwhile.
     pub(super) fn load_model(&mut self, source: ModelSource) {
         self.model.loading = Some(source.clone());
-        self.jobs.load_model(source);
+        self.jobs.load_model(source, self.remote.clone());
     }
 
     /// Adds files and folders the user chose; `.onnx` files become the model.
@@ -185,6 +214,7 @@ impl PetalApp {
 
     /// Queues the photos a cancel left out.
     pub(super) fn resume_cancelled(&mut self) {
+        self.notices.dismiss();
         let ids: Vec<PhotoId> = self
             .photos
             .entries_mut()
@@ -275,6 +305,7 @@ impl eframe::App for PetalApp {
             }
             Panel::Results => results::show(self, ui, frame),
             Panel::Model => model_panel::show(self, ui, frame),
+            Panel::Settings => settings_panel::show(self, ui),
         }
         super::input::show_drop_hint(ui.ctx());
     }

@@ -42,6 +42,16 @@ pub fn pick_model(jobs: &Jobs, frame: &eframe::Frame) {
     });
 }
 
+pub fn pick_publish(jobs: &Jobs, frame: &eframe::Frame) {
+    let picking = dialog(frame)
+        .set_title("Publish a model to the bucket")
+        .add_filter("ONNX models", &["onnx"])
+        .pick_file();
+    jobs.await_dialog(Pick::Publish, async move {
+        paths(picking.await.map(|file| vec![file]))
+    });
+}
+
 pub fn pick_export(jobs: &Jobs, frame: &eframe::Frame) {
     let picking = dialog(frame)
         .set_title("Export results")

@@ -8,8 +8,10 @@ use eframe::egui;
 use super::app::PetalApp;
 use super::photos::PhotoState;
 use crate::jobs::{Analysis, Event, Expansion, Pick, Picture};
-use crate::model::{Classifier, ModelError, ModelSource};
+use crate::model::{Classifier, ModelSource};
 use crate::report::Format;
+use crate::storage::fetch::S3Uri;
+use crate::storage::CachedModel;
 
 impl PetalApp {
     pub(super) fn handle_event(&mut self, ctx: &egui::Context, event: Event) {
@@ -23,7 +25,20 @@ impl PetalApp {
                 thumbnail,
             } => self.on_classified(ctx, id, generation, outcome, thumbnail),
             Event::Preview { id, result } => self.preview.receive(ctx, id, result),
-            Event::Picked { purpose, paths } => self.on_picked(purpose, paths),
+            Event::Picked {
+                purpose,
+                paths,
+                failed_to_open,
+            } => {
+                if failed_to_open {
+                    self.notices.warn(
+                        "No file dialog opened. Petal uses the desktop portal \
+                         (xdg-desktop-portal) or zenity for dialogs; install one, or drop files \
+                         on the window or paste their paths with Ctrl+V.",
+                    );
+                }
+                self.on_picked(purpose, paths);
+            }
             Event::Exported { path, result } => match result {
                 Ok(rows) => self
                     .notices
@@ -34,6 +49,19 @@ impl PetalApp {
                 )),
             },
             Event::ScreenshotSaved { path, result } => self.on_screenshot_saved(ctx, &path, result),
+            Event::Listed { location, result } => {
+                if self.bucket.location.as_ref() == Some(&location) {
+                    self.bucket.listing_in_flight = false;
+                    self.bucket.listing = Some(result);
+                }
+            }
+            Event::CacheListed(entries) => self.bucket.cached = entries,
+            Event::Fetched { uri, result } => self.on_fetched(uri, result),
+            Event::Published {
+                destination,
+                result,
+            } => self.on_published(destination, result),
+            Event::SettingsSaved { settings, result } => self.on_settings_saved(settings, result),
         }
     }
 
@@ -59,11 +87,7 @@ impl PetalApp {
         self.queue_waiting(&added);
     }
 
-    fn on_model_loaded(
-        &mut self,
-        source: ModelSource,
-        result: Result<Arc<Classifier>, ModelError>,
-    ) {
+    fn on_model_loaded(&mut self, source: ModelSource, result: Result<Arc<Classifier>, String>) {
         if self.model.loading.as_ref() == Some(&source) {
             self.model.loading = None;
         }
@@ -79,8 +103,7 @@ impl PetalApp {
         }
     }
 
-    fn on_model_failed(&mut self, source: ModelSource, error: ModelError) {
-        let message = error.to_string();
+    fn on_model_failed(&mut self, source: ModelSource, message: String) {
         self.model.last_error = Some(message.clone());
         match &self.model.source {
             Some(current) => self
@@ -132,11 +155,45 @@ impl PetalApp {
                     self.load_model(ModelSource::Path(path));
                 }
             }
+            Pick::Publish => {
+                let location = self.bucket.location.clone();
+                if let (Some(path), Some(location)) = (paths.into_iter().next(), location) {
+                    self.bucket.publish_status = Some(Ok(format!("Uploading to {location}…")));
+                    self.jobs.publish(self.remote.clone(), path, location);
+                }
+            }
             Pick::Export => {
                 if let Some(path) = paths.into_iter().next() {
                     self.export_to(path);
                 }
             }
+        }
+    }
+
+    fn on_fetched(&mut self, uri: S3Uri, result: Result<CachedModel, String>) {
+        let then_use = matches!(&self.bucket.transfer, Some((u, _, true)) if *u == uri);
+        self.bucket.transfer = None;
+        match result {
+            Ok(_) => {
+                self.notices.info(format!("Fetched {uri} into the cache."));
+                self.jobs.list_cache(self.remote.clone());
+                if then_use {
+                    self.use_s3_model(&uri);
+                }
+            }
+            Err(error) => self
+                .notices
+                .error(format!("Cannot fetch the model: {error}")),
+        }
+    }
+
+    fn on_published(&mut self, destination: S3Uri, result: Result<Vec<String>, String>) {
+        self.bucket.publish_status = Some(match result {
+            Ok(keys) => Ok(format!("Uploaded {}.", keys.join(", "))),
+            Err(error) => Err(format!("Cannot publish the model: {error}")),
+        });
+        if self.bucket.location.as_ref() == Some(&destination) {
+            self.browse(destination);
         }
     }
 

@@ -15,6 +15,9 @@ const THUMBNAIL_BOX: Vec2 = Vec2::new(164.0, 124.0);
 pub struct GridView {
     offset: f32,
     height: f32,
+    /// Set after the first frame; until then the grid starts at the top,
+    /// whatever offset egui remembered from the last run.
+    drawn: bool,
 }
 
 pub fn show(app: &mut PetalApp, ui: &mut egui::Ui, frame: &eframe::Frame) {
@@ -57,6 +60,8 @@ fn grid(app: &mut PetalApp, ui: &mut egui::Ui) {
     let mut scroll = egui::ScrollArea::vertical().auto_shrink([false, false]);
     if let Some(offset) = reveal_offset(app, columns, spacing.y) {
         scroll = scroll.vertical_scroll_offset(offset);
+    } else if !app.gallery_view.drawn {
+        scroll = scroll.vertical_scroll_offset(0.0);
     }
     let mut clicked = None;
     let output = scroll.show_rows(ui, CELL.y, rows, |ui, visible| {
@@ -76,6 +81,7 @@ fn grid(app: &mut PetalApp, ui: &mut egui::Ui) {
     app.gallery_view = GridView {
         offset: output.state.clamped_offset().y,
         height: output.inner_rect.height(),
+        drawn: true,
     };
     if clicked.is_some() {
         app.select(clicked);
@@ -173,9 +179,10 @@ fn summary(ui: &mut egui::Ui, entry: &PhotoEntry) {
                 plain(ui, egui::RichText::new(percent(first)));
             }
         }
-        PhotoState::Failed(_) => {
+        PhotoState::Failed(error) => {
             let color = ui.visuals().error_fg_color;
             plain(ui, egui::RichText::new("Cannot classify").color(color));
+            plain(ui, egui::RichText::new(error).small());
         }
         PhotoState::Cancelled => plain(ui, egui::RichText::new("Cancelled").weak()),
     }

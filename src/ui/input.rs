@@ -56,10 +56,16 @@ impl PetalApp {
 
     /// Adds the paths in pasted text, one per line; other text is ignored.
     fn paste_paths(&mut self, text: &str) {
+        let lines = text.lines().filter(|line| !line.trim().is_empty()).count();
         let paths = pasted_paths(text);
+        let ignored = lines - paths.len();
         if paths.is_empty() {
             self.notices
-                .info("The pasted text holds no path to an existing photo or folder.");
+                .info("The pasted text contains no path to an existing photo or folder.");
+        } else if ignored > 0 {
+            self.notices.info(format!(
+                "Ignored {ignored} pasted lines that are not paths to existing files or folders."
+            ));
         }
         self.add_paths(paths);
     }
@@ -78,7 +84,7 @@ impl PetalApp {
         }
         let row = match self.prefs.panel {
             Panel::Photos => self.gallery_columns.max(1) as isize,
-            Panel::Results | Panel::Model => 1,
+            Panel::Results | Panel::Model | Panel::Settings => 1,
         };
         let pressed = |key| ctx.input_mut(|input| input.consume_key(Modifiers::NONE, key));
         let step = [

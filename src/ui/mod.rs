@@ -5,6 +5,7 @@
 
 mod app;
 mod batch;
+mod bucket;
 mod detail;
 mod dialogs;
 mod events;
@@ -17,6 +18,7 @@ mod prefs;
 mod preview;
 mod results;
 mod screenshot;
+mod settings_panel;
 mod status;
 mod top_bar;
 

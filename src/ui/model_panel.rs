@@ -50,9 +50,10 @@ fn display_name(classifier: &Classifier) -> String {
 }
 
 pub fn show(app: &mut PetalApp, ui: &mut egui::Ui, frame: &eframe::Frame) {
+    app.open_models_panel();
     egui::CentralPanel::default().show(ui, |ui| {
         egui::ScrollArea::vertical().show(ui, |ui| {
-            ui.heading("Model");
+            ui.heading("Model in use");
             actions(app, ui, frame);
             if let Some(source) = &app.model.loading {
                 ui.horizontal(|ui| {
@@ -70,8 +71,57 @@ pub fn show(app: &mut PetalApp, ui: &mut egui::Ui, frame: &eframe::Frame) {
                     ui.label("No model is loaded yet.");
                 }
             }
+            ui.add_space(12.0);
+            local_models(app, ui);
+            ui.add_space(12.0);
+            super::bucket::show(app, ui, frame);
         });
     });
+}
+
+/// The bundled model and the cached ones, each with Use, cached ones with Remove.
+fn local_models(app: &mut PetalApp, ui: &mut egui::Ui) {
+    ui.heading("On this computer");
+    let mut load = None;
+    let mut remove = None;
+    egui::Grid::new("local-models")
+        .num_columns(3)
+        .striped(true)
+        .spacing([16.0, 4.0])
+        .show(ui, |ui| {
+            ui.label("bundled");
+            ui.weak("compiled into Petal");
+            if ui.button("Use").clicked() {
+                load = Some(ModelSource::Bundled);
+            }
+            ui.end_row();
+            for entry in &app.bucket.cached {
+                ui.label(&entry.info.source);
+                ui.weak(describe_bytes(entry.info.size));
+                ui.horizontal(|ui| {
+                    if ui.button("Use").clicked() {
+                        load = ModelSource::parse(&entry.info.source).ok();
+                    }
+                    if ui
+                        .button("Remove")
+                        .on_hover_text("Delete it from the cache")
+                        .clicked()
+                    {
+                        remove = Some(entry.info.source.clone());
+                    }
+                });
+                ui.end_row();
+            }
+        });
+    if app.remote.cache.is_none() {
+        ui.weak("No cache folder: set PETAL_CACHE_DIR to keep fetched models.");
+    }
+    if let Some(source) = load {
+        app.load_model(source);
+    }
+    if let Some(source) = remove {
+        app.jobs.remove_cached(app.remote.clone(), source);
+    }
 }
 
 fn actions(app: &mut PetalApp, ui: &mut egui::Ui, frame: &eframe::Frame) {

@@ -97,14 +97,18 @@ impl PhotoList {
 
     /// Adds a file whose canonical path is known, unless it is listed.
     pub fn add_identified(&mut self, path: PathBuf, identity: PathBuf) -> Option<PhotoId> {
-        if !self.files.insert(identity) {
+        if !self.files.insert(identity.clone()) {
             return None;
         }
         let name = path.file_name().map_or_else(
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
-        Some(self.push(PhotoInput::File(path), name, PhotoState::Waiting))
+        let id = self.push(PhotoInput::File(path), name, PhotoState::Waiting);
+        if let Some(entry) = self.get_mut(id) {
+            entry.identity = Some(identity);
+        }
+        Some(id)
     }
 
     /// Adds a file that cannot be read, with the reason, unless it is listed.

@@ -14,16 +14,18 @@ pub enum Panel {
     Photos,
     Results,
     Model,
+    Settings,
 }
 
 impl Panel {
-    pub const ALL: [Panel; 3] = [Panel::Photos, Panel::Results, Panel::Model];
+    pub const ALL: [Panel; 4] = [Panel::Photos, Panel::Results, Panel::Model, Panel::Settings];
 
     pub fn title(self) -> &'static str {
         match self {
             Panel::Photos => "Photos",
             Panel::Results => "Results",
-            Panel::Model => "Model",
+            Panel::Model => "Models",
+            Panel::Settings => "Settings",
         }
     }
 }

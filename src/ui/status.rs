@@ -57,7 +57,7 @@ fn counts(app: &mut PetalApp, ui: &mut egui::Ui) {
         ui.label("No photos yet");
         return;
     }
-    let mut parts = vec![format!("{} photos", tally.total)];
+    let mut parts = vec![super::events::plural(tally.total, "photo")];
     if tally.failed > 0 {
         parts.push(format!("{} failed", tally.failed));
     }

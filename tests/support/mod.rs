@@ -2,8 +2,10 @@
 //! built in memory.
 #![allow(dead_code)]
 
+pub mod dropped;
 pub mod onnx;
 pub mod photos;
+pub mod s3;
 
 use std::path::PathBuf;
 

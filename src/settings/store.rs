@@ -1,0 +1,254 @@
+//! Reading and saving the settings file, safely.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::Settings;
+
+/// File name inside the config folder.
+const FILE_NAME: &str = "settings.toml";
+
+/// Keys the file may contain, by table.
+const KNOWN_KEYS: [(&str, &[&str]); 2] = [
+    (
+        "s3",
+        &[
+            "bucket",
+            "region",
+            "profile",
+            "endpoint_url",
+            "path_style",
+            "model_prefix",
+        ],
+    ),
+    ("mlflow", &["tracking_uri", "experiment_name"]),
+];
+
+/// Petal's config folder: `$PETAL_CONFIG_DIR`, else the platform's (such as
+/// `~/.config/petal` on Linux). `None` when the platform has no home folder.
+pub fn config_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("PETAL_CONFIG_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("", "", "petal").map(|dirs| dirs.config_dir().to_path_buf())
+}
+
+/// The settings read from disk, with anything the user should know.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub settings: Settings,
+    /// Problems found and what was done about them, as sentences.
+    pub messages: Vec<String>,
+}
+
+/// The settings file at one path.
+#[derive(Debug, Clone)]
+pub struct SettingsStore {
+    path: PathBuf,
+}
+
+impl SettingsStore {
+    /// Opens the file in [`config_dir`].
+    pub fn open_default() -> Option<Self> {
+        config_dir().map(|dir| Self::at(dir.join(FILE_NAME)))
+    }
+
+    pub fn at(path: PathBuf) -> Self {
+        Self { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the file. A missing file gives defaults. A file that is not
+    /// valid TOML is moved aside as a backup and replaced by defaults, so it
+    /// never stops Petal from starting.
+    pub fn load(&self) -> Loaded {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Loaded::default(),
+            Err(error) => {
+                let message = format!(
+                    "Cannot read the settings file {}: {error}. Using defaults; fix its permissions.",
+                    self.path.display()
+                );
+                return Loaded {
+                    settings: Settings::default(),
+                    messages: vec![message],
+                };
+            }
+        };
+        match parse(&text) {
+            Ok(loaded) => loaded,
+            Err(cause) => self.set_aside(&cause),
+        }
+    }
+
+    fn set_aside(&self, cause: &str) -> Loaded {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let backup = self.path.with_extension(format!("toml.corrupt-{stamp}"));
+        let moved = std::fs::rename(&self.path, &backup);
+        let message = match moved {
+            Ok(()) => format!(
+                "The settings file {} is not valid ({cause}). It was kept as {} and Petal \
+                 uses default settings.",
+                self.path.display(),
+                backup.display()
+            ),
+            Err(error) => format!(
+                "The settings file {} is not valid ({cause}) and cannot be moved aside \
+                 ({error}). Petal uses default settings; fix or delete the file.",
+                self.path.display()
+            ),
+        };
+        tracing::warn!("{message}");
+        Loaded {
+            settings: Settings::default(),
+            messages: vec![message],
+        }
+    }
+
+    /// Writes the settings to a temporary file beside the real one and
+    /// renames it into place, so an interrupted save leaves the old file.
+    pub fn save(&self, settings: &Settings) -> std::io::Result<()> {
+        let folder = self.path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(folder)?;
+        let body = toml::to_string_pretty(settings).map_err(std::io::Error::other)?;
+        let mut file = tempfile::Builder::new()
+            .prefix(".settings-")
+            .tempfile_in(folder)?;
+        file.write_all(HEADER.as_bytes())?;
+        file.write_all(body.as_bytes())?;
+        file.as_file().sync_all()?;
+        file.persist(&self.path).map_err(|error| error.error)?;
+        Ok(())
+    }
+}
+
+const HEADER: &str =
+    "# Petal settings. Environment variables such as AWS_S3_BUCKET_NAME override\n\
+# these values. Credentials never belong here: Petal reads them from the AWS\n\
+# credential chain and MLflow's environment variables.\n\n";
+
+/// Parses settings, dropping keys Petal does not know with a message each.
+fn parse(text: &str) -> Result<Loaded, String> {
+    let mut table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| e.message().to_string())?;
+    let mut messages = Vec::new();
+    table.retain(|name, value| {
+        let Some((_, keys)) = KNOWN_KEYS.iter().find(|(table, _)| *table == name) else {
+            messages.push(unknown_key_message(name));
+            return false;
+        };
+        if let toml::Value::Table(inner) = value {
+            inner.retain(|key, _| {
+                let known = keys.contains(&key);
+                if !known {
+                    messages.push(unknown_key_message(&format!("{name}.{key}")));
+                }
+                known
+            });
+        }
+        true
+    });
+    let settings =
+        Settings::deserialize(toml::Value::Table(table)).map_err(|e| e.message().to_string())?;
+    Ok(Loaded { settings, messages })
+}
+
+fn unknown_key_message(key: &str) -> String {
+    let lower = key.to_ascii_lowercase();
+    let secret = ["secret", "password", "token", "access_key", "session"]
+        .iter()
+        .any(|word| lower.contains(word));
+    if secret {
+        format!(
+            "The settings file has `{key}`, which looks like a credential; Petal ignores it and \
+             will not save it. Use the AWS credential chain or MLflow's environment variables."
+        )
+    } else {
+        format!("The settings file has an unknown key `{key}`; Petal ignores it.")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_then_load_round_trips() {
+        let folder = tempfile::tempdir().expect("temporary folder");
+        let store = SettingsStore::at(folder.path().join("nested").join("settings.toml"));
+        let mut settings = Settings::default();
+        settings.s3.bucket = Some("flowers".into());
+        settings.s3.path_style = Some(true);
+        store.save(&settings).expect("saved");
+        let loaded = store.load();
+        assert_eq!(loaded.settings, settings);
+        assert!(loaded.messages.is_empty());
+    }
+
+    #[test]
+    fn corrupt_file_is_kept_aside_and_defaults_used() {
+        let folder = tempfile::tempdir().expect("temporary folder");
+        let path = folder.path().join("settings.toml");
+        std::fs::write(&path, "[s3\nbucket = ").expect("write");
+        let loaded = SettingsStore::at(path.clone()).load();
+        assert_eq!(loaded.settings, Settings::default());
+        assert_eq!(loaded.messages.len(), 1);
+        assert!(!path.exists());
+        let backups = std::fs::read_dir(folder.path()).expect("list").count();
+        assert_eq!(backups, 1);
+    }
+
+    #[test]
+    fn wrong_types_count_as_corrupt() {
+        let folder = tempfile::tempdir().expect("temporary folder");
+        let path = folder.path().join("settings.toml");
+        std::fs::write(&path, "[s3]\npath_style = \"sometimes\"\n").expect("write");
+        let loaded = SettingsStore::at(path).load();
+        assert_eq!(loaded.settings, Settings::default());
+        assert!(loaded.messages[0].contains("not valid"));
+    }
+
+    #[test]
+    fn example_file_parses_commented_and_uncommented() {
+        let example = include_str!("../../configs/settings.example.toml");
+        let loaded = parse(example).expect("the example parses");
+        assert_eq!(loaded.settings, Settings::default());
+        let uncommented: String = example
+            .lines()
+            .map(|line| match line.strip_prefix("# ") {
+                Some(rest) if rest.contains(" = ") => rest,
+                _ => line,
+            })
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let loaded = parse(&uncommented).expect("the uncommented example parses");
+        assert!(loaded.messages.is_empty(), "{:?}", loaded.messages);
+        assert!(loaded.settings.s3.bucket.is_some());
+        assert!(loaded.settings.s3.path_style.is_some());
+        assert!(loaded.settings.mlflow.experiment_name.is_some());
+    }
+
+    #[test]
+    fn secret_keys_are_dropped_with_a_warning() {
+        let text = "[s3]\nbucket = \"flowers\"\naws_secret_access_key = \"abc\"\n[extra]\nx = 1\n";
+        let loaded = parse(text).expect("parses");
+        assert_eq!(loaded.settings.s3.bucket.as_deref(), Some("flowers"));
+        assert_eq!(loaded.messages.len(), 2);
+        let credential = loaded
+            .messages
+            .iter()
+            .filter(|m| m.contains("looks like a credential"));
+        assert_eq!(credential.count(), 1, "{:?}", loaded.messages);
+        let saved = toml::to_string(&loaded.settings).expect("serialises");
+        assert!(!saved.contains("abc"));
+    }
+}
