@@ -1,5 +1,6 @@
 //! Command-line parsing and the commands it runs.
 
+mod bench;
 mod classify;
 
 use std::path::PathBuf;
@@ -51,6 +52,9 @@ pub struct OpenArgs {
 pub enum Command {
     /// Classify photos or folders of photos and print the top-k species.
     Classify(ClassifyArgs),
+    /// Time one stage of the pipeline for tools/bench/run.sh.
+    #[command(hide = true)]
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -96,6 +100,7 @@ impl ValueEnum for Format {
 pub fn run(cli: Cli) -> ExitCode {
     let status = match cli.command {
         Some(Command::Classify(args)) => classify::run(&args),
+        Some(Command::Bench(args)) => bench::run(&args),
         None => open_window(cli.open),
     };
     ExitCode::from(status)

@@ -14,6 +14,7 @@ use super::prefs::{Panel, Prefs};
 use super::preview::Preview;
 use super::results::ResultsView;
 use super::screenshot::Screenshot;
+use super::startup_probe::StartupProbe;
 use super::{detail, gallery, model_panel, results, status, top_bar};
 use crate::jobs::{Jobs, PhotoId, Task};
 use crate::model::{Classifier, ModelSource};
@@ -63,6 +64,8 @@ pub struct PetalApp {
     pub(super) screenshot: Option<Screenshot>,
     /// Folder walks still running.
     pub(super) expansions_pending: usize,
+    /// Start-up timing for the benchmark, when it asked for it.
+    startup_probe: Option<StartupProbe>,
 }
 
 impl PetalApp {
@@ -89,6 +92,7 @@ impl PetalApp {
             reveal_selected: false,
             screenshot: options.screenshot.map(Screenshot::new),
             expansions_pending: 0,
+            startup_probe: StartupProbe::from_env(),
         };
         app.load_model(options.model);
         app.add_paths(options.photos);
@@ -277,6 +281,9 @@ impl eframe::App for PetalApp {
             Panel::Model => model_panel::show(self, ui, frame),
         }
         super::input::show_drop_hint(ui.ctx());
+        if let Some(probe) = &mut self.startup_probe {
+            probe.frame_done(ui.ctx(), self.model.current.is_some());
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

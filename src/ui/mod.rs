@@ -17,6 +17,7 @@ mod prefs;
 mod preview;
 mod results;
 mod screenshot;
+mod startup_probe;
 mod status;
 mod top_bar;
 
