@@ -78,7 +78,9 @@ class TorchEngine:
         from efficientnet_lite_pytorch import EfficientNet
 
         torch.set_num_threads(threads)
-        torch.set_num_interop_threads(1)
+        # Allowed only once per process; the load measure builds several engines.
+        if torch.get_num_interop_threads() != 1:
+            torch.set_num_interop_threads(1)
         self.torch = torch
         model = EfficientNet.from_name("efficientnet-lite0", num_classes=102)
         model.load_state_dict(torch.load(checkpoint, map_location="cpu"))
