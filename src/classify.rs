@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use crate::imaging::{open_photo, DecodeLimits, PhotoError, PhotoWarning};
+use crate::imaging::{open_photo_reduced, DecodeLimits, PhotoError, PhotoWarning};
 use crate::model::{Classifier, ModelError, Prediction};
 
 /// Outcome for one photo.
@@ -34,14 +34,18 @@ pub enum PhotoFailure {
     Crashed { path: PathBuf, cause: String },
 }
 
-/// Decodes, preprocesses and classifies one photo.
+/// Decodes, preprocesses and classifies one photo. A large JPEG is decoded
+/// at a reduced DCT scale unless `full_decode` is set; the model still gets
+/// at least twice the pixels its resize keeps.
 pub fn classify_photo(
     classifier: &Classifier,
     path: &Path,
     k: usize,
     limits: &DecodeLimits,
+    full_decode: bool,
 ) -> PhotoResult {
-    let outcome = open_photo(path, limits)
+    let min_side = (!full_decode).then(|| classifier.spec().preprocessing.min_source_side());
+    let outcome = open_photo_reduced(path, limits, min_side)
         .map_err(PhotoFailure::from)
         .and_then(|photo| {
             let predictions =
@@ -65,7 +69,10 @@ pub fn classify_photo(
 /// Runs [`classify_photo`], turning a panic in a decoder into a failed
 /// photo so the rest of the batch goes on.
 fn classify_guarded(classifier: &Classifier, path: &Path, options: &BatchOptions) -> PhotoResult {
-    let run = || classify_photo(classifier, path, options.top_k, &options.limits);
+    let run = || {
+        let limits = &options.limits;
+        classify_photo(classifier, path, options.top_k, limits, options.full_decode)
+    };
     crate::catch_panic(run).unwrap_or_else(|cause| {
         tracing::error!(path = %path.display(), %cause, "classifying a photo panicked");
         let outcome = Err(PhotoFailure::Crashed {
@@ -86,6 +93,8 @@ pub struct BatchOptions {
     /// Worker threads; each decodes and runs the model on its own photo.
     pub workers: usize,
     pub limits: DecodeLimits,
+    /// Decode every JPEG at full scale, even when a reduced scale would do.
+    pub full_decode: bool,
 }
 
 impl Default for BatchOptions {
@@ -95,6 +104,7 @@ impl Default for BatchOptions {
             top_k: 5,
             workers,
             limits: DecodeLimits::default(),
+            full_decode: false,
         }
     }
 }

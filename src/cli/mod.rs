@@ -1,5 +1,6 @@
 //! Command-line parsing and the commands it runs.
 
+mod bench;
 mod classify;
 mod models;
 
@@ -57,6 +58,9 @@ pub enum Command {
     /// List, fetch and publish models in S3 and the local cache.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Time one stage of the pipeline for tools/bench/run.sh.
+    #[command(hide = true)]
+    Bench(bench::BenchArgs),
 }
 
 /// Options shared by the commands that reach S3.
@@ -140,6 +144,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let status = match cli.command {
         Some(Command::Classify(args)) => classify::run(&args),
         Some(Command::Models(command)) => models::run(command),
+        Some(Command::Bench(args)) => bench::run(&args),
         None => open_window(cli.open),
     };
     ExitCode::from(status)

@@ -7,6 +7,7 @@ use image::codecs::gif::GifDecoder;
 use image::codecs::png::PngDecoder;
 use image::codecs::webp::WebPDecoder;
 use image::error::{ImageError, LimitErrorKind};
+use image::metadata::Orientation;
 use image::{AnimationDecoder, DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
 
 use super::error::{PhotoError, PhotoErrorKind, PhotoWarning};
@@ -44,14 +45,29 @@ impl Default for DecodeLimits {
 pub struct Photo {
     pub image: RgbImage,
     pub format: Format,
+    /// Upright width and height of the photo as stored, which `image` is
+    /// smaller than when a reduced decode was asked for.
+    pub full_size: (u32, u32),
     /// Caveats about the pixels, for the user.
     pub warnings: Vec<PhotoWarning>,
 }
 
 /// Reads and decodes the photo at `path`.
 pub fn open_photo(path: &Path, limits: &DecodeLimits) -> Result<Photo, PhotoError> {
+    open_photo_reduced(path, limits, None)
+}
+
+/// Reads and decodes the photo at `path`. With `min_shorter_side`, a JPEG
+/// large enough is decoded at a reduced DCT scale, faster and smaller, with
+/// its shorter side still at least that long; other formats and smaller
+/// JPEGs are decoded whole.
+pub fn open_photo_reduced(
+    path: &Path,
+    limits: &DecodeLimits,
+    min_shorter_side: Option<u32>,
+) -> Result<Photo, PhotoError> {
     read_file(path, limits)
-        .and_then(|bytes| decode_photo(&bytes, limits))
+        .and_then(|bytes| decode_photo_reduced(&bytes, limits, min_shorter_side))
         .map_err(|kind| PhotoError {
             path: path.to_path_buf(),
             kind,
@@ -85,6 +101,15 @@ fn read_file(path: &Path, limits: &DecodeLimits) -> Result<Vec<u8>, PhotoErrorKi
 
 /// Decodes a photo held in memory, recognising its format by content.
 pub fn decode_photo(bytes: &[u8], limits: &DecodeLimits) -> Result<Photo, PhotoErrorKind> {
+    decode_photo_reduced(bytes, limits, None)
+}
+
+/// Decodes a photo held in memory, as [`open_photo_reduced`] does.
+pub fn decode_photo_reduced(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+    min_shorter_side: Option<u32>,
+) -> Result<Photo, PhotoErrorKind> {
     if bytes.is_empty() {
         return Err(PhotoErrorKind::Empty);
     }
@@ -102,7 +127,7 @@ pub fn decode_photo(bytes: &[u8], limits: &DecodeLimits) -> Result<Photo, PhotoE
     if format == Format::Jpeg {
         check_jpeg(bytes, limits, &mut warnings)?;
         let check_size = |width, height| check_dimensions(width, height, limits);
-        let decoded = libjpeg::decode(bytes, check_size).map_err(|error| {
+        let decoded = libjpeg::decode(bytes, check_size, min_shorter_side).map_err(|error| {
             // A file cut inside its headers fails to decode at all, so report it as truncated.
             match (&error, warnings.contains(&PhotoWarning::Truncated)) {
                 (PhotoErrorKind::Decode { .. }, true) => {
@@ -112,11 +137,20 @@ pub fn decode_photo(bytes: &[u8], limits: &DecodeLimits) -> Result<Photo, PhotoE
             }
         })?;
         if let Some(decoded) = decoded {
+            let (width, height) = decoded.declared_size;
+            let full_size = match decoded.orientation {
+                Orientation::Rotate90
+                | Orientation::Rotate270
+                | Orientation::Rotate90FlipH
+                | Orientation::Rotate270FlipH => (height, width),
+                _ => (width, height),
+            };
             let mut image = DynamicImage::ImageRgb8(decoded.image);
             image.apply_orientation(decoded.orientation);
             return Ok(Photo {
                 image: flatten_to_rgb(image),
                 format,
+                full_size,
                 warnings,
             });
         }
@@ -127,8 +161,10 @@ pub fn decode_photo(bytes: &[u8], limits: &DecodeLimits) -> Result<Photo, PhotoE
             format: format.name(),
         });
     }
+    let image = flatten_to_rgb(image);
     Ok(Photo {
-        image: flatten_to_rgb(image),
+        full_size: image.dimensions(),
+        image,
         format,
         warnings,
     })

@@ -9,7 +9,10 @@ mod preprocess;
 pub mod sniff;
 pub mod thumbnail;
 
-pub use decode::{decode_photo, open_photo, DecodeLimits, Photo};
+pub use decode::{
+    decode_photo, decode_photo_reduced, open_photo, open_photo_reduced, DecodeLimits, Photo,
+};
 pub use error::{PhotoError, PhotoErrorKind, PhotoWarning};
+pub use libjpeg::dct_scale;
 pub use preprocess::{prepare_input, resize_and_crop, Layout, Preprocessing, Resize};
 pub use sniff::Format;

@@ -63,6 +63,25 @@ impl Preprocessing {
     }
 }
 
+/// How many times the resized shorter side a photo decoded at reduced scale
+/// keeps, so the bilinear resize still averages several source pixels per
+/// output pixel.
+const REDUCED_DECODE_MARGIN: u32 = 2;
+
+impl Preprocessing {
+    /// Shorter side below which a photo must not be shrunk before
+    /// [`resize_and_crop`]: twice the longest side the resize produces or the
+    /// crop takes, whatever the photo's orientation.
+    pub fn min_source_side(&self) -> u32 {
+        let (crop_width, crop_height) = self.output_size();
+        let resized = match self.resize {
+            Resize::ShorterSide { length } => length,
+            Resize::Exact { width, height } => width.max(height),
+        };
+        resized.max(crop_width).max(crop_height) * REDUCED_DECODE_MARGIN
+    }
+}
+
 /// Resizes and crops `image` as `prep` specifies; returns output_size() pixels.
 ///
 /// The crop is applied to the source as a fractional box, so the full

@@ -10,7 +10,7 @@ use super::pool::Task;
 use super::{Event, Expansion, PhotoInput};
 use crate::classify::PhotoFailure;
 use crate::imaging::thumbnail::{shrink, to_rgba};
-use crate::imaging::{open_photo, DecodeLimits, PhotoWarning};
+use crate::imaging::{open_photo_reduced, DecodeLimits, PhotoWarning};
 use crate::model::{top_k, Classifier, ModelError, ModelErrorKind, ModelSource, Prediction};
 use crate::report::{self, Format, Outcome, Record, ResultWriter};
 
@@ -97,7 +97,14 @@ fn classify(
     thumbnail: bool,
 ) -> (Result<Analysis, String>, Option<Picture>) {
     let run = || {
-        let (image, warnings) = match load(input) {
+        // The thumbnail and the model need far fewer pixels than a phone photo
+        // holds, so a large JPEG is decoded at a reduced scale.
+        let min_side = classifier.spec().preprocessing.min_source_side();
+        let Loaded {
+            image,
+            full_size,
+            warnings,
+        } = match load(input, Some(min_side)) {
             Ok(loaded) => loaded,
             Err(failure) => return (Err(report::cause(&failure)), None),
         };
@@ -107,7 +114,7 @@ fn classify(
             .map(|probabilities| Analysis {
                 predictions: top_k(&probabilities, &classifier.spec().labels, MAX_RANKED),
                 warning: report::joined_warnings(&warnings),
-                size: image.dimensions(),
+                size: full_size,
             })
             .map_err(|error| error.to_string());
         (outcome, thumbnail)
@@ -124,21 +131,39 @@ fn classify(
 
 fn preview(input: &PhotoInput) -> Result<Picture, String> {
     let run = || {
-        load(input)
-            .map(|(image, _)| Picture::of(&image, PREVIEW_SIDE))
+        load(input, None)
+            .map(|loaded| Picture::of(&loaded.image, PREVIEW_SIDE))
             .map_err(|failure| report::cause(&failure))
     };
     crate::catch_panic(run).unwrap_or_else(|cause| Err(format!("cannot show this photo ({cause})")))
 }
 
-/// Decodes the photo, upright, with its warnings.
-fn load(input: &PhotoInput) -> Result<(Arc<RgbImage>, Vec<PhotoWarning>), PhotoFailure> {
+/// A decoded photo, upright.
+struct Loaded {
+    image: Arc<RgbImage>,
+    /// Width and height as stored, which `image` is smaller than after a
+    /// reduced decode.
+    full_size: (u32, u32),
+    warnings: Vec<PhotoWarning>,
+}
+
+/// Decodes the photo. A JPEG may be decoded at a reduced scale that keeps
+/// `min_shorter_side`.
+fn load(input: &PhotoInput, min_shorter_side: Option<u32>) -> Result<Loaded, PhotoFailure> {
     match input {
         PhotoInput::File(path) => {
-            let photo = open_photo(path, &DecodeLimits::default())?;
-            Ok((Arc::new(photo.image), photo.warnings))
+            let photo = open_photo_reduced(path, &DecodeLimits::default(), min_shorter_side)?;
+            Ok(Loaded {
+                image: Arc::new(photo.image),
+                full_size: photo.full_size,
+                warnings: photo.warnings,
+            })
         }
-        PhotoInput::Pixels(image) => Ok((image.clone(), Vec::new())),
+        PhotoInput::Pixels(image) => Ok(Loaded {
+            image: image.clone(),
+            full_size: image.dimensions(),
+            warnings: Vec::new(),
+        }),
     }
 }
 

@@ -108,6 +108,13 @@ impl Classifier {
         Ok(to_probabilities(&scores, self.spec.output_kind))
     }
 
+    /// Runs the model on an input tensor from [`prepare_input`] and returns
+    /// its raw scores, as the model outputs them.
+    pub fn run_input(&self, input: Vec<f32>) -> Result<Vec<f32>, ModelError> {
+        contain_panics(|| run(&self.plan, &self.spec, input))
+            .map_err(|kind| ModelError::new(self.info.origin.clone(), kind))
+    }
+
     /// Ranks the `k` most probable classes for an upright RGB photo.
     pub fn classify(&self, image: &RgbImage, k: usize) -> Result<Vec<Prediction>, ModelError> {
         let probabilities = self.probabilities(image)?;

@@ -16,6 +16,7 @@ use super::preview::Preview;
 use super::results::ResultsView;
 use super::screenshot::Screenshot;
 use super::settings_panel::SettingsPanel;
+use super::startup_probe::StartupProbe;
 use super::{detail, gallery, model_panel, results, settings_panel, status, top_bar};
 use crate::jobs::{Jobs, PhotoId, Task};
 use crate::model::{Classifier, ModelSource};
@@ -86,6 +87,8 @@ pub struct PetalApp {
     pub(super) remote: Remote,
     pub(super) bucket: BucketBrowser,
     pub(super) settings: SettingsPanel,
+    /// Start-up timing for the benchmark, when it asked for it.
+    startup_probe: Option<StartupProbe>,
 }
 
 impl PetalApp {
@@ -115,6 +118,7 @@ impl PetalApp {
             remote: options.remote.clone(),
             bucket: BucketBrowser::default(),
             settings: SettingsPanel::new(options.settings_store.clone(), options.settings.clone()),
+            startup_probe: StartupProbe::from_env(),
         };
         for message in &options.settings_messages {
             app.notices.warn(message.clone());
@@ -308,6 +312,9 @@ impl eframe::App for PetalApp {
             Panel::Settings => settings_panel::show(self, ui),
         }
         super::input::show_drop_hint(ui.ctx());
+        if let Some(probe) = &mut self.startup_probe {
+            probe.frame_done(ui.ctx(), self.model.current.is_some());
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

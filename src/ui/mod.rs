@@ -19,6 +19,7 @@ mod preview;
 mod results;
 mod screenshot;
 mod settings_panel;
+mod startup_probe;
 mod status;
 mod top_bar;
 
