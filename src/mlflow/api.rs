@@ -83,8 +83,8 @@ pub struct RunInfo {
     /// Milliseconds since the Unix epoch.
     pub start_time: Option<i64>,
     pub end_time: Option<i64>,
-    /// Where the run's artifacts live: `mlflow-artifacts:/...` (served by
-    /// the tracking server) or a store such as `s3://...`.
+    /// Root of the run's artifacts: `mlflow-artifacts:/...` (served by the
+    /// tracking server) or a store such as `s3://...`.
     pub artifact_uri: String,
     pub lifecycle_stage: LifecycleStage,
     pub user_id: String,
@@ -189,8 +189,8 @@ pub struct ModelAlias {
 pub struct ModelVersion {
     pub name: String,
     pub version: String,
-    /// Where the model came from: `runs:/RUN_ID/PATH`, an artifact URI, or
-    /// in MLflow 3 a logged model `models:/m-ID`.
+    /// Origin of the model: `runs:/RUN_ID/PATH`, an artifact URI, or in
+    /// MLflow 3 a logged model `models:/m-ID`.
     pub source: String,
     pub run_id: String,
     pub status: String,

@@ -21,7 +21,7 @@ pub const MAX_FILES: usize = 1000;
 /// Deepest folder nesting one download follows.
 pub const MAX_DEPTH: usize = 8;
 
-/// Where an artifact or artifact folder lives.
+/// Location of an artifact or artifact folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ArtifactLocation {
     /// Served by the tracking server under `/api/2.0/mlflow-artifacts/artifacts/`;
@@ -255,7 +255,7 @@ impl<'a> ArtifactReader<'a> {
             }
             if written.len() >= MAX_FILES {
                 return Err(MlflowError::Invalid(format!(
-                    "{location} holds more than {MAX_FILES} files; name the model file itself"
+                    "{location} contains more than {MAX_FILES} files; name the model file itself"
                 )));
             }
             self.download_file(&child, &root.join(&local), &|_, _| {}, cancel)?;

@@ -54,8 +54,9 @@ pub struct Downloaded {
 }
 
 impl MlflowClient {
-    /// Builds a client for the configured server. Nothing is sent yet, so
-    /// this fails only on a missing or malformed URI or an unreadable CA file.
+    /// Builds a client for the configured server. Nothing is sent yet; it
+    /// fails on a missing or invalid URI, an unreadable CA file, or when
+    /// the TLS backend cannot start.
     pub fn new(config: &MlflowConfig) -> Result<Self, MlflowError> {
         let uri = config.base_url().ok_or(MlflowError::NotConfigured)?;
         let parsed = reqwest::Url::parse(uri).map_err(|error| MlflowError::InvalidUri {
@@ -106,7 +107,7 @@ impl MlflowClient {
         format!("{}/api/2.0/mlflow/{endpoint}", self.base_url)
     }
 
-    /// Sends `GET /api/2.0/mlflow/{endpoint}` with `query` and decodes the JSON answer.
+    /// Sends `GET /api/2.0/mlflow/{endpoint}` with `query` and decodes the JSON response.
     pub fn get<T: DeserializeOwned>(
         &self,
         endpoint: &str,
@@ -117,7 +118,7 @@ impl MlflowClient {
         self.decode(&url, response)
     }
 
-    /// Sends `POST /api/2.0/mlflow/{endpoint}` with a JSON body and decodes the answer.
+    /// Sends `POST /api/2.0/mlflow/{endpoint}` with a JSON body and decodes the response.
     pub fn post<B: Serialize, T: DeserializeOwned>(
         &self,
         endpoint: &str,
@@ -129,7 +130,7 @@ impl MlflowClient {
     }
 
     /// Sends `GET` to any URL on the server (such as the artifact proxy,
-    /// outside `/api/2.0/mlflow/`) and decodes the JSON answer.
+    /// outside `/api/2.0/mlflow/`) and decodes the JSON response.
     pub fn get_url<T: DeserializeOwned>(
         &self,
         url: &str,
@@ -152,6 +153,7 @@ impl MlflowClient {
         if !response.status().is_success() {
             return Err(error_from(url, response));
         }
+
         let expected = response.content_length();
         let io_error = |source| MlflowError::Io {
             path: destination.to_path_buf(),
@@ -178,6 +180,7 @@ impl MlflowClient {
             progress(size, expected);
         }
         file.sync_all().map_err(io_error)?;
+
         if let Some(expected) = expected.filter(|&e| e != size) {
             return Err(MlflowError::Unreachable {
                 url: url.to_string(),

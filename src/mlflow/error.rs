@@ -79,7 +79,7 @@ pub enum MlflowError {
 }
 
 impl MlflowError {
-    /// True for MLflow's "not found" answers.
+    /// True for MLflow's "not found" responses.
     pub fn is_not_found(&self) -> bool {
         matches!(self, MlflowError::Server { status: 404, .. })
             || matches!(self, MlflowError::Server { error_code, .. }

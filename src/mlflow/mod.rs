@@ -26,9 +26,9 @@
 //!   [`MlflowClient::model_version_by_alias`],
 //!   [`MlflowClient::model_version_download_uri`].
 //! - Models: [`fetch_mlflow_model`] resolves `runs:/` and `models:/` and
-//!   downloads the model into the [`ModelCache`](crate::storage::ModelCache),
-//!   returning an entry whose `model_path()` `Classifier::load_path_named`
-//!   loads; `storage::open_model` does all of that for a `ModelSource`.
+//!   downloads the model into the [`ModelCache`](crate::storage::ModelCache).
+//!   `Classifier::load_path_named` loads the entry's `model_path()`, and
+//!   `storage::open_model` does all of that for a `ModelSource`.
 
 pub mod api;
 pub mod artifacts;

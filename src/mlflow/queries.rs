@@ -16,7 +16,7 @@ pub const RUNS_PAGE_SIZE: u32 = 1000;
 /// Page size for metric histories.
 pub const HISTORY_PAGE_SIZE: u32 = 25_000;
 
-/// Which experiments a search returns.
+/// Lifecycle filter of an experiment search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ViewType {
     #[default]
@@ -378,7 +378,7 @@ mod tests {
     }
 
     #[test]
-    fn paging_stops_on_an_empty_page_with_a_token() {
+    fn paging_stops_on_empty_page() {
         let never = AtomicBool::new(false);
         let mut calls = 0;
         let items: Vec<u8> = all_pages("test", &never, |_| {
