@@ -113,7 +113,15 @@ impl MlflowServer {
             &database,
             &artifacts,
             &["--app-name", "basic-auth"],
-            &[("MLFLOW_AUTH_CONFIG_PATH", config_var)],
+            &[
+                ("MLFLOW_AUTH_CONFIG_PATH", config_var),
+                // The basic-auth app does not start without a key for its
+                // CSRF tokens; any fixed value serves a test server.
+                (
+                    "MLFLOW_FLASK_SERVER_SECRET_KEY",
+                    "petal-test-csrf-key".to_string(),
+                ),
+            ],
         )
     }
 

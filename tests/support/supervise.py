@@ -6,8 +6,8 @@ The test harness keeps the write end of the pipe open for as long as the
 test process lives, so the server it starts cannot outlive the tests, even
 when they are killed. The command runs in its own process group, which is
 stopped whole, because `mlflow server` runs its workers as child processes.
-With --remove, FOLDER (the server's database and artifacts) is deleted once
-the command has stopped.
+With --remove, FOLDER (the server's database and artifacts) is deleted after
+this script has stopped the command.
 """
 
 import os
@@ -35,17 +35,20 @@ def main() -> None:
     threading.Thread(target=wait_for_eof, daemon=True).start()
     while child.poll() is None and not closed.wait(0.2):
         pass
-    if child.poll() is None:
+    stopped_here = child.poll() is None
+    if stopped_here:
         os.killpg(child.pid, signal.SIGTERM)
         try:
             child.wait(GRACE_SECONDS)
         except subprocess.TimeoutExpired:
             os.killpg(child.pid, signal.SIGKILL)
     status = child.wait()
-    if remove:
+    # A command that died by itself leaves its folder, so its log can be read.
+    if remove and stopped_here:
         shutil.rmtree(remove, ignore_errors=True)
-    sys.exit(status)
-
+    # os._exit, because interpreter shutdown aborts while the reader thread
+    # is blocked on standard input.
+    os._exit(status if status >= 0 else 128 - status)
 
 if __name__ == "__main__":
     main()
