@@ -18,6 +18,8 @@ pub struct ChildReport {
 
 /// Runs `command` to completion, killing it and failing the test if it
 /// runs longer than `timeout`.
+// `wait4` reaps the child, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 pub fn run_measured(mut command: Command, timeout: Duration) -> ChildReport {
     command
         .stdin(Stdio::null())
