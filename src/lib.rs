@@ -8,6 +8,8 @@
 pub mod classify;
 pub mod cli;
 mod fsutil;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod imaging;
 pub mod jobs;
 pub mod mlflow;

@@ -253,6 +253,18 @@ fn the_model_panel_shows_the_bundled_models_card() {
     assert!(has_label_containing(&harness, "mean [0.5, 0.5, 0.5]"));
 }
 
+/// Starts the app, drops `model` on it and returns the notice it shows.
+fn notice_after_dropping_model(harness: &mut Harness<'_, PetalApp>, model: PathBuf) -> String {
+    settle(harness);
+    drop_files(harness, &[model]);
+    settle(harness);
+    harness
+        .state()
+        .latest_notice()
+        .unwrap_or_default()
+        .to_string()
+}
+
 #[test]
 fn a_broken_model_leaves_the_previous_one_active() {
     let folder = tempfile::tempdir().expect("temporary folder");
@@ -260,15 +272,7 @@ fn a_broken_model_leaves_the_previous_one_active() {
     std::fs::write(&broken, b"\x08\x07 this is not a model").expect("write");
 
     let mut harness = default_app();
-    settle(&mut harness);
-    drop_files(&mut harness, &[broken]);
-    settle(&mut harness);
-
-    let notice = harness
-        .state()
-        .latest_notice()
-        .unwrap_or_default()
-        .to_string();
+    let notice = notice_after_dropping_model(&mut harness, broken);
     assert!(notice.contains("broken.onnx"), "notice: {notice}");
     assert!(notice.contains("Still using bundled"), "notice: {notice}");
     assert!(harness.state().classifier().is_some());
@@ -276,6 +280,26 @@ fn a_broken_model_leaves_the_previous_one_active() {
     drop_files(&mut harness, &three_photos()[..1]);
     settle(&mut harness);
     assert!(has_label(&harness, "pink primrose"));
+}
+
+#[test]
+fn a_hostile_model_leaves_the_previous_one_active() {
+    // Its weight claims 4 TiB with 48 bytes of data.
+    let hostile =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/models/huge-initializer-raw.onnx");
+
+    let mut harness = default_app();
+    let notice = notice_after_dropping_model(&mut harness, hostile);
+    assert!(
+        notice.contains("huge-initializer-raw.onnx"),
+        "notice: {notice}"
+    );
+    assert!(notice.contains("weight tensor"), "notice: {notice}");
+    assert!(notice.contains("Still using bundled"), "notice: {notice}");
+
+    drop_files(&mut harness, &three_photos()[1..2]);
+    settle(&mut harness);
+    assert!(has_label(&harness, "hard-leaved pocket orchid"));
 }
 
 #[test]

@@ -162,11 +162,16 @@ impl ValueEnum for Format {
     }
 
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
-        Some(clap::builder::PossibleValue::new(match self {
+        let value = clap::builder::PossibleValue::new(match self {
             Format::Table => "table",
             Format::Json | Format::JsonArray => "json",
             Format::Csv => "csv",
-        }))
+        });
+        // `json` prints JSON Lines, so the usual name of that format works too.
+        match self {
+            Format::Json | Format::JsonArray => Some(value.alias("jsonl")),
+            _ => Some(value),
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use image::{AnimationDecoder, DynamicImage, ImageDecoder, ImageFormat, ImageRead
 
 use super::error::{PhotoError, PhotoErrorKind, PhotoWarning};
 use super::sniff::{self, Format};
-use super::{jpeg, libjpeg};
+use super::{header, jpeg, libjpeg};
 use crate::fsutil::{open_regular_file, OpenFailure};
 
 /// Bounds on what one photo may cost to decode.
@@ -154,6 +154,9 @@ pub fn decode_photo_reduced(
                 warnings,
             });
         }
+    }
+    if let Some((width, height)) = header::declared_size(bytes, format) {
+        check_dimensions(width, height, limits)?;
     }
     let image = decode_upright(bytes, format, limits)?;
     if is_animated(bytes, format) {

@@ -3,6 +3,7 @@
 
 mod decode;
 mod error;
+mod header;
 pub mod jpeg;
 mod libjpeg;
 mod preprocess;

@@ -8,13 +8,12 @@ use image::RgbImage;
 use sha2::{Digest, Sha256};
 use tract_onnx::prelude::*;
 
-use super::describe::{describe, Description};
+use super::describe::{describe_onnx, Description};
 use super::error::chain;
-use super::metadata::parse_metadata;
 use super::sidecar::{read_sidecars, Sidecar};
 use super::spec::{Label, ModelSpec, OutputKind, Provenance};
 use super::topk::{infer_output_kind, to_probabilities, top_k, Prediction};
-use super::{graph, ModelError, ModelErrorKind};
+use super::{ModelError, ModelErrorKind};
 use crate::imaging::{prepare_input, Layout};
 
 /// Origin, size and checksum of a loaded model file.
@@ -155,14 +154,7 @@ fn build(
     sidecars: Vec<Sidecar>,
 ) -> Result<(ModelSpec, Arc<TypedRunnableModel>), ModelErrorKind> {
     let onnx = tract_onnx::onnx();
-    let proto = onnx
-        .proto_model_for_read(&mut &bytes[..])
-        .map_err(|e| ModelErrorKind::NotOnnx { cause: chain(&e) })?;
-    let facts = graph::inspect(&proto).ok_or_else(|| ModelErrorKind::NotOnnx {
-        cause: "the file holds no graph".to_string(),
-    })?;
-    check_external_data(&facts.external_data, path)?;
-    let description = describe(&facts, parse_metadata(&facts.metadata), sidecars)?;
+    let (proto, description) = describe_onnx(&onnx, bytes, path, sidecars)?;
 
     let dir = path.and_then(Path::parent).and_then(Path::to_str);
     let unsupported = |e: anyhow::Error| ModelErrorKind::Unsupported { cause: chain(&e) };
@@ -176,38 +168,6 @@ fn build(
     let plan = optimise(parsed.model, &description).map_err(unsupported)?;
     let spec = finish_spec(description, &plan)?;
     Ok((spec, plan))
-}
-
-/// Requires weights stored in other files to sit in the model's folder or
-/// below it, so a model cannot make Petal read files elsewhere.
-fn check_external_data(locations: &[String], path: Option<&Path>) -> Result<(), ModelErrorKind> {
-    use std::path::Component;
-    for location in locations {
-        let fail = |cause| ModelErrorKind::ExternalData {
-            location: location.clone(),
-            cause,
-        };
-        let relative = Path::new(location);
-        if !relative
-            .components()
-            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
-        {
-            return Err(fail(
-                "lies outside the model's folder; keep weights files beside the model",
-            ));
-        }
-        let Some(dir) = path.and_then(Path::parent) else {
-            return Err(fail(
-                "needs the model's folder; load the model from its file path",
-            ));
-        };
-        if !dir.join(relative).is_file() {
-            return Err(fail(
-                "not found beside the model; copy it into the model's folder",
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// Fixes the input to one photo of the resolved size, keeps the chosen

@@ -6,7 +6,14 @@
 
 use std::collections::BTreeMap;
 
-use super::graph::{Dim, GraphFacts, TensorDecl};
+use std::path::Path;
+
+use tract_onnx::pb::ModelProto;
+use tract_onnx::prelude::Framework;
+
+use super::error::chain;
+use super::graph::{self, Dim, GraphFacts, TensorDecl};
+use super::metadata::parse_metadata;
 use super::sidecar::Sidecar;
 use super::spec::{Label, ModelSpec, OutputKind, PartialSpec, Provenance, ResizeRule};
 use super::ModelErrorKind;
@@ -38,6 +45,27 @@ pub struct Description {
     pub output_index: usize,
     /// Whether the output kind still has to be inferred from values.
     pub output_kind_known: bool,
+}
+
+/// Parses an ONNX file and resolves its description without the engine's
+/// analysis: the protobuf, the declared sizes of its weights (see
+/// [`super::weights`]), its interface, metadata and `sidecars`. `path`
+/// locates external weights files.
+pub fn describe_onnx(
+    onnx: &tract_onnx::Onnx,
+    bytes: &[u8],
+    path: Option<&Path>,
+    sidecars: Vec<Sidecar>,
+) -> Result<(ModelProto, Description), ModelErrorKind> {
+    let proto = onnx
+        .proto_model_for_read(&mut &bytes[..])
+        .map_err(|e| ModelErrorKind::NotOnnx { cause: chain(&e) })?;
+    let facts = graph::inspect(&proto).ok_or_else(|| ModelErrorKind::NotOnnx {
+        cause: "the file holds no graph".to_string(),
+    })?;
+    super::weights::check_weights(&proto, path)?;
+    let description = describe(&facts, parse_metadata(&facts.metadata), sidecars)?;
+    Ok((proto, description))
 }
 
 /// Resolves the description, or explains why this is not an image classifier.

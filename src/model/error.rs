@@ -37,10 +37,10 @@ pub enum ModelErrorKind {
     NotOnnx { cause: String },
 
     #[error("external weights file {location:?}: {cause}")]
-    ExternalData {
-        location: String,
-        cause: &'static str,
-    },
+    ExternalData { location: String, cause: String },
+
+    #[error("weight tensor '{tensor}': {cause}")]
+    BadWeights { tensor: String, cause: String },
 
     #[error("not an image classifier: {found}; expected {expected}")]
     NotImageClassifier { found: String, expected: String },

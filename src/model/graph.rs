@@ -95,8 +95,6 @@ pub struct GraphFacts {
     pub inputs: Vec<TensorDecl>,
     pub outputs: Vec<TensorDecl>,
     pub metadata: BTreeMap<String, String>,
-    /// File names of weights stored outside the ONNX file, as written in it.
-    pub external_data: Vec<String>,
 }
 
 /// Reads the interface of `proto`'s main graph.
@@ -133,18 +131,10 @@ pub fn inspect(proto: &ModelProto) -> Option<GraphFacts> {
         .iter()
         .map(|p| (p.key.clone(), p.value.clone()))
         .collect();
-    let external_data = graph
-        .initializer
-        .iter()
-        .flat_map(|t| t.external_data.iter())
-        .filter(|entry| entry.key == "location")
-        .map(|entry| entry.value.clone())
-        .collect();
     Some(GraphFacts {
         inputs,
         outputs,
         metadata,
-        external_data,
     })
 }
 

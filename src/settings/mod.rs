@@ -10,7 +10,7 @@ mod resolve;
 mod store;
 
 pub use resolve::{EnvLookup, Origin, S3Config, Setting, S3_ENV};
-pub use store::{config_dir, Loaded, SettingsStore};
+pub use store::{config_dir, parse_settings, Loaded, SettingsStore};
 
 use serde::{Deserialize, Serialize};
 

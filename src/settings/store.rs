@@ -65,10 +65,18 @@ impl SettingsStore {
 
     /// Reads the file. A missing file gives defaults. A file that is not
     /// valid TOML is moved aside as a backup and replaced by defaults, so it
-    /// never stops Petal from starting.
+    /// never stops Petal from starting. Temporary files left by a save that
+    /// was interrupted are removed, with a message.
     pub fn load(&self) -> Loaded {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(text) => text,
+        let leftovers = self.remove_leftover_temporary_files();
+        let mut loaded = self.read();
+        loaded.messages.extend(leftovers);
+        loaded
+    }
+
+    fn read(&self) -> Loaded {
+        let bytes = match std::fs::read(&self.path) {
+            Ok(bytes) => bytes,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Loaded::default(),
             Err(error) => {
                 let message = format!(
@@ -81,17 +89,73 @@ impl SettingsStore {
                 };
             }
         };
-        match parse(&text) {
-            Ok(loaded) => loaded,
+        let Ok(text) = String::from_utf8(bytes) else {
+            return self.set_aside("it is not UTF-8 text");
+        };
+        match parse_settings(&text) {
+            Ok(mut loaded) => {
+                // Petal writes the header first and the marker last, so a file
+                // that starts like its header (or is empty) needs the marker.
+                let written_by_petal = text.starts_with(HEADER) || HEADER.starts_with(&text);
+                if written_by_petal && !text.trim_end().ends_with(END_MARKER.trim()) {
+                    loaded.messages.push(format!(
+                        "The settings file {} ends before its last line, so it may be cut \
+                         short. Petal uses the values it could read; check them in the \
+                         Settings panel and save.",
+                        self.path.display()
+                    ));
+                }
+                loaded
+            }
             Err(cause) => self.set_aside(&cause),
         }
+    }
+
+    /// Deletes temporary files from saves that never finished. Only those
+    /// older than a minute go, so a save in progress elsewhere is kept.
+    fn remove_leftover_temporary_files(&self) -> Vec<String> {
+        let Some(folder) = self.path.parent() else {
+            return Vec::new();
+        };
+        let Ok(entries) = std::fs::read_dir(folder) else {
+            return Vec::new();
+        };
+        let now = std::time::SystemTime::now();
+        let mut messages = Vec::new();
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name();
+            if !name.to_string_lossy().starts_with(TEMPORARY_PREFIX) {
+                continue;
+            }
+            let modified = entry.metadata().and_then(|m| m.modified());
+            let age = modified.map(|m| now.duration_since(m).unwrap_or_default());
+            if age.is_ok_and(|age| age > LEFTOVER_AGE) && std::fs::remove_file(entry.path()).is_ok()
+            {
+                messages.push(format!(
+                    "Removed {}, left by a save of the settings that was interrupted; {} \
+                     holds the last complete save.",
+                    entry.path().display(),
+                    self.path.display()
+                ));
+            }
+        }
+        messages
     }
 
     fn set_aside(&self, cause: &str) -> Loaded {
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let backup = self.path.with_extension(format!("toml.corrupt-{stamp}"));
+        // Never replace an earlier backup made in the same second.
+        let backup = (0..)
+            .map(|n| match n {
+                0 => self.path.with_extension(format!("toml.corrupt-{stamp}")),
+                n => self
+                    .path
+                    .with_extension(format!("toml.corrupt-{stamp}-{n}")),
+            })
+            .find(|candidate| !candidate.exists())
+            .unwrap_or_else(|| self.path.with_extension("toml.corrupt"));
         let moved = std::fs::rename(&self.path, &backup);
         let message = match moved {
             Ok(()) => format!(
@@ -120,14 +184,36 @@ impl SettingsStore {
         std::fs::create_dir_all(folder)?;
         let body = toml::to_string_pretty(settings).map_err(std::io::Error::other)?;
         let mut file = tempfile::Builder::new()
-            .prefix(".settings-")
+            .prefix(TEMPORARY_PREFIX)
             .tempfile_in(folder)?;
         file.write_all(HEADER.as_bytes())?;
         file.write_all(body.as_bytes())?;
+        file.write_all(END_MARKER.as_bytes())?;
         file.as_file().sync_all()?;
         file.persist(&self.path).map_err(|error| error.error)?;
+        sync_folder(folder);
         Ok(())
     }
+}
+
+/// Start of the temporary files that saves write before renaming them.
+const TEMPORARY_PREFIX: &str = ".settings-";
+
+/// Age after which a temporary file is surely left by an interrupted save.
+const LEFTOVER_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Last line of a saved file; a file Petal wrote that lacks it was cut short.
+const END_MARKER: &str = "\n# End of Petal settings.\n";
+
+/// Flushes the folder's entry for a renamed file to disk, so the new name
+/// survives a power cut. Failure only weakens durability, so it is logged.
+fn sync_folder(folder: &Path) {
+    #[cfg(unix)]
+    if let Err(error) = std::fs::File::open(folder).and_then(|dir| dir.sync_all()) {
+        tracing::debug!(%error, folder = %folder.display(), "cannot sync the settings folder");
+    }
+    #[cfg(not(unix))]
+    let _ = folder;
 }
 
 const HEADER: &str =
@@ -135,8 +221,9 @@ const HEADER: &str =
 # these values. Credentials never belong here: Petal reads them from the AWS\n\
 # credential chain and MLflow's environment variables.\n\n";
 
-/// Parses settings, dropping keys Petal does not know with a message each.
-fn parse(text: &str) -> Result<Loaded, String> {
+/// Parses the text of a settings file, dropping keys Petal does not know
+/// with a message each. The error is the reason the text is invalid.
+pub fn parse_settings(text: &str) -> Result<Loaded, String> {
     let mut table: toml::Table = text
         .parse()
         .map_err(|e: toml::de::Error| e.message().to_string())?;
@@ -220,7 +307,7 @@ mod tests {
     #[test]
     fn example_file_parses_commented_and_uncommented() {
         let example = include_str!("../../configs/settings.example.toml");
-        let loaded = parse(example).expect("the example parses");
+        let loaded = parse_settings(example).expect("the example parses");
         assert_eq!(loaded.settings, Settings::default());
         let uncommented: String = example
             .lines()
@@ -230,7 +317,7 @@ mod tests {
             })
             .map(|line| format!("{line}\n"))
             .collect();
-        let loaded = parse(&uncommented).expect("the uncommented example parses");
+        let loaded = parse_settings(&uncommented).expect("the uncommented example parses");
         assert!(loaded.messages.is_empty(), "{:?}", loaded.messages);
         assert!(loaded.settings.s3.bucket.is_some());
         assert!(loaded.settings.s3.path_style.is_some());
@@ -240,7 +327,7 @@ mod tests {
     #[test]
     fn secret_keys_are_dropped_with_a_warning() {
         let text = "[s3]\nbucket = \"flowers\"\naws_secret_access_key = \"abc\"\n[extra]\nx = 1\n";
-        let loaded = parse(text).expect("parses");
+        let loaded = parse_settings(text).expect("parses");
         assert_eq!(loaded.settings.s3.bucket.as_deref(), Some("flowers"));
         assert_eq!(loaded.messages.len(), 2);
         let credential = loaded

@@ -217,7 +217,8 @@ fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// A file name made only of ASCII letters, digits, `.`, `_` and `-`, not
-/// starting with a dot, at most 96 bytes; other characters become `_`.
+/// starting or ending with a dot, at most 96 bytes, and never a Windows
+/// device name (`CON`, `NUL`, `COM1`, ...); other characters become `_`.
 pub fn safe_file_name(name: &str) -> String {
     let mut safe: String = name
         .chars()
@@ -232,6 +233,11 @@ pub fn safe_file_name(name: &str) -> String {
     while safe.starts_with('.') {
         safe.replace_range(..1, "_");
     }
+    // Windows drops trailing dots, which would make two names one.
+    while safe.ends_with('.') {
+        safe.pop();
+        safe.push('_');
+    }
     if safe.len() > 96 {
         // Keep the extension, which distinguishes the model from its sidecars.
         let extension: String = safe
@@ -241,11 +247,25 @@ pub fn safe_file_name(name: &str) -> String {
         safe.truncate(96 - extension.len() - 1);
         safe = format!("{safe}.{extension}");
     }
+    if is_windows_device_name(&safe) {
+        safe.insert(0, '_');
+    }
     if safe.is_empty() {
         "model.onnx".to_string()
     } else {
         safe
     }
+}
+
+/// Reports whether Windows reserves `name` for a device, whatever its
+/// extension: `CON`, `PRN`, `AUX`, `NUL`, `COM0`-`COM9` and `LPT0`-`LPT9`.
+fn is_windows_device_name(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or("").to_ascii_uppercase();
+    let numbered = |prefix: &str| {
+        stem.strip_prefix(prefix)
+            .is_some_and(|digit| digit.len() == 1 && digit.as_bytes()[0].is_ascii_digit())
+    };
+    matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL") || numbered("COM") || numbered("LPT")
 }
 
 /// Seconds since the Unix epoch, for [`EntryInfo::fetched_at`].
@@ -293,6 +313,16 @@ mod tests {
         let long = format!("{}.onnx", "a".repeat(300));
         assert!(safe_file_name(&long).ends_with(".onnx"));
         assert!(safe_file_name(&long).len() <= 96);
+    }
+
+    #[test]
+    fn device_names_and_trailing_dots_are_renamed() {
+        assert_eq!(safe_file_name("CON.onnx"), "_CON.onnx");
+        assert_eq!(safe_file_name("nul"), "_nul");
+        assert_eq!(safe_file_name("com7.json"), "_com7.json");
+        assert_eq!(safe_file_name("console.onnx"), "console.onnx");
+        assert_eq!(safe_file_name("model."), "model_");
+        assert_eq!(safe_file_name(".."), "__");
     }
 
     #[test]

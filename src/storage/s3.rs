@@ -29,6 +29,16 @@ use crate::settings::S3Config;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Maximum wait for any response bytes, including between body chunks.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(20);
+/// Maximum time for one attempt of a request whose response the SDK reads
+/// whole (listings, uploads' replies, a download's headers). Without it, a
+/// server that trickles a byte now and then never trips [`READ_TIMEOUT`].
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Minimum data a download must receive in each [`READ_TIMEOUT`] window.
+/// Slower servers count as stalled, because 16 KiB per 20 s is under 1 KiB/s.
+const MIN_BYTES_PER_WINDOW: u64 = 16 << 10;
+/// Upload rate assumed when bounding an upload attempt, so a slow but
+/// working link finishes while a stalled reply still times out.
+const MIN_UPLOAD_BYTES_PER_SECOND: u64 = 64 << 10;
 /// Attempts per request, the first included, for retryable errors.
 const MAX_ATTEMPTS: u32 = 3;
 /// Region used when neither the settings nor the AWS config name one.
@@ -143,6 +153,7 @@ impl S3Client {
                     return Err(Failure::Kind(S3ErrorKind::Cancelled));
                 }
                 let page = page.map_err(Failure::from_sdk)?;
+                check_listing(&page)?;
                 for folder in page.common_prefixes() {
                     listing.prefixes.extend(folder.prefix().map(str::to_string));
                 }
@@ -194,6 +205,7 @@ impl S3Client {
             let mut sha256 = Sha256::new();
             let mut md5 = Md5::new();
             let mut size = 0u64;
+            let mut rate = RateWindow::start();
             progress(0, expected_size);
             loop {
                 if cancel.load(Ordering::Relaxed) {
@@ -209,6 +221,7 @@ impl S3Client {
                         cause: format!("the connection broke during the download: {error}"),
                     })
                 })?;
+                rate.record(bytes.len() as u64)?;
                 file.write_all(&bytes).map_err(Failure::io)?;
                 sha256.update(&bytes);
                 md5.update(&bytes);
@@ -234,10 +247,12 @@ impl S3Client {
     /// so later downloads can be verified whatever the ETag scheme.
     pub fn upload(&self, source: &Path, bucket: &str, key: &str) -> Result<(), S3Error> {
         let target = format!("s3://{bucket}/{key}");
-        let sha256 = file_sha256(source).map_err(|error| S3Error {
+        let local_error = |error| S3Error {
             target: target.clone(),
             kind: S3ErrorKind::Io(error),
-        })?;
+        };
+        let sha256 = file_sha256(source).map_err(local_error)?;
+        let size = std::fs::metadata(source).map_err(local_error)?.len();
         self.with_region(bucket, &target, |client| {
             let sha256 = sha256.clone();
             async move {
@@ -250,6 +265,10 @@ impl S3Client {
                     .key(key)
                     .metadata(SHA256_METADATA, sha256)
                     .body(body)
+                    .customize()
+                    .config_override(
+                        aws_sdk_s3::config::Builder::new().timeout_config(upload_timeouts(size)),
+                    )
                     .send()
                     .await
                     .map_err(Failure::from_sdk)?;
@@ -307,6 +326,7 @@ async fn load_sdk_config(config: &S3Config) -> Result<SdkConfig, S3ErrorKind> {
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .read_timeout(READ_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(super::tls::http_client()?)
@@ -322,6 +342,74 @@ async fn load_sdk_config(config: &S3Config) -> Result<SdkConfig, S3ErrorKind> {
         loader = loader.endpoint_url(&endpoint.value);
     }
     Ok(loader.load().await)
+}
+
+/// Rejects a listing page that S3 could not have sent. The SDK's XML
+/// reader accepts a document cut short, which would otherwise read as a
+/// folder with fewer objects, or none.
+// TODO: a listing cut inside its last key still passes, with that key cut
+// short, because the SDK does not expose the raw body to check its end.
+fn check_listing(
+    page: &aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output,
+) -> Result<(), Failure> {
+    let entries = page.contents().len() + page.common_prefixes().len();
+    let cause = if page.name().is_none() && page.key_count().is_none() {
+        "the listing has neither a bucket name nor a key count".to_string()
+    } else if page
+        .key_count()
+        .is_some_and(|count| count.max(0) as usize > entries)
+    {
+        format!(
+            "the listing counts {} keys but contains {entries}, so it was cut short",
+            page.key_count().unwrap_or_default()
+        )
+    } else {
+        return Ok(());
+    };
+    Err(Failure::Kind(S3ErrorKind::Malformed { cause }))
+}
+
+/// Timeouts for uploading `size` bytes: [`ATTEMPT_TIMEOUT`] plus the time
+/// the body takes at [`MIN_UPLOAD_BYTES_PER_SECOND`].
+fn upload_timeouts(size: u64) -> TimeoutConfig {
+    let sending = Duration::from_secs(size / MIN_UPLOAD_BYTES_PER_SECOND);
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .read_timeout(READ_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT.saturating_add(sending))
+        .build()
+}
+
+/// Counts a download's bytes per [`READ_TIMEOUT`] window, to catch a
+/// server that sends just often enough to never trip the read timeout.
+struct RateWindow {
+    started: std::time::Instant,
+    bytes: u64,
+}
+
+impl RateWindow {
+    fn start() -> Self {
+        Self {
+            started: std::time::Instant::now(),
+            bytes: 0,
+        }
+    }
+
+    /// Adds `bytes` and fails when a whole window passed with too few.
+    fn record(&mut self, bytes: u64) -> Result<(), Failure> {
+        self.bytes += bytes;
+        if self.started.elapsed() < READ_TIMEOUT {
+            return Ok(());
+        }
+        if self.bytes < MIN_BYTES_PER_WINDOW {
+            return Err(Failure::Kind(timeout(&format!(
+                "while receiving the object: under {MIN_BYTES_PER_WINDOW} bytes arrived in                  {} s",
+                READ_TIMEOUT.as_secs()
+            ))));
+        }
+        *self = Self::start();
+        Ok(())
+    }
 }
 
 fn build_client(sdk: &SdkConfig, path_style: bool, region: Option<&str>) -> Client {
@@ -380,6 +468,20 @@ impl Failure {
             SdkError::ResponseError(_) => S3ErrorKind::Malformed {
                 cause: error_chain(&error),
             },
+            // A success status with a body the SDK cannot read as the
+            // operation's output is no S3 error, just a response that is not S3.
+            SdkError::ServiceError(_)
+                if error
+                    .raw_response()
+                    .is_some_and(|r| (200..300).contains(&r.status())) =>
+            {
+                S3ErrorKind::Malformed {
+                    cause: format!(
+                        "a success status with a body that is not an S3 response: {}",
+                        error_chain(&error)
+                    ),
+                }
+            }
             SdkError::ServiceError(_) => {
                 let status = error.raw_response().map_or(0, HasHeaders::status);
                 let code = error

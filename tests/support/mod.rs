@@ -2,7 +2,10 @@
 //! built in memory.
 #![allow(dead_code)]
 
+#[cfg(unix)]
+pub mod child;
 pub mod dropped;
+pub mod faults;
 pub mod mlflow;
 pub mod onnx;
 pub mod photos;

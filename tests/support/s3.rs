@@ -157,6 +157,19 @@ impl Drop for CuttingProxy {
 }
 
 fn relay(client: TcpStream, upstream: u16, cut_after: usize) {
+    relay_paced(client, upstream, cut_after, 8192, Duration::ZERO);
+}
+
+/// Relays one connection to the server on `upstream`, sending at most
+/// `cut_after` response bytes back, `chunk` bytes per write with
+/// `interval` between writes, then closes both sides.
+pub fn relay_paced(
+    client: TcpStream,
+    upstream: u16,
+    cut_after: usize,
+    chunk: usize,
+    interval: Duration,
+) {
     let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
         return;
     };
@@ -170,7 +183,7 @@ fn relay(client: TcpStream, upstream: u16, cut_after: usize) {
     let mut server_reader = server;
     let mut client_writer = client;
     let mut sent = 0;
-    let mut buffer = [0u8; 8192];
+    let mut buffer = vec![0u8; chunk.max(1)];
     while sent < cut_after {
         let Ok(read) = server_reader.read(&mut buffer) else {
             break;
@@ -183,6 +196,7 @@ fn relay(client: TcpStream, upstream: u16, cut_after: usize) {
             break;
         }
         sent += take;
+        std::thread::sleep(interval);
     }
     let _ = client_writer.shutdown(Shutdown::Both);
     let _ = server_reader.shutdown(Shutdown::Both);
@@ -209,8 +223,8 @@ impl Sandbox {
         self.home.path().join("config")
     }
 
-    /// Runs `petal` with only these variables, plus `vars`, set.
-    pub fn petal(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
+    /// Builds a `petal` command with only these variables, plus `vars`, set.
+    pub fn command(&self, args: &[&str], vars: &[(&str, &str)]) -> Command {
         let home = self.home.path();
         let mut command = Command::new(env!("CARGO_BIN_EXE_petal"));
         command
@@ -231,7 +245,24 @@ impl Sandbox {
         for (name, value) in vars {
             command.env(name, value);
         }
-        command.output().expect("petal runs")
+        command
+    }
+
+    /// Runs `petal` with only these variables, plus `vars`, set.
+    pub fn petal(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
+        self.command(args, vars).output().expect("petal runs")
+    }
+
+    /// Builds a `petal` command with the test server's credentials and `endpoint`.
+    pub fn command_s3(&self, endpoint: &str, args: &[&str]) -> Command {
+        self.command(
+            args,
+            &[
+                ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+                ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+                ("AWS_ENDPOINT_URL", endpoint),
+            ],
+        )
     }
 
     /// Runs `petal` with the test server's credentials and `endpoint`.
