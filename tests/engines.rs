@@ -227,7 +227,7 @@ fn wrong_library_is_rejected_without_a_crash() {
         eprintln!("note: skipped: no libm.so.6 in the usual folders");
         return;
     };
-    let (status, stdout, stderr) = classify_with(&[("ORT_DYLIB_PATH", library)]);
+    let (status, stdout, stderr) = classify_with(&[("ORT_DYLIB_PATH", *library)]);
     assert_eq!(status, Some(0), "{stderr}");
     assert!(stdout.contains("pink primrose"), "{stdout}");
     assert!(
