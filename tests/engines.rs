@@ -139,7 +139,7 @@ fn engines_agree_on_one_photo_per_class() {
 /// Checks all 818 validation photos; run it with
 /// `cargo test --test engines -- --ignored`.
 #[test]
-#[ignore = "takes about a minute; the sample above runs every time"]
+#[ignore = "takes a few minutes; the sample above runs every time"]
 fn engines_agree_on_every_validation_photo() {
     if !library_available() {
         return;
