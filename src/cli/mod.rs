@@ -110,7 +110,7 @@ fn parse_engine_threads(text: &str) -> Result<usize, String> {
     }
 }
 
-/// The engine options in effect, after printing any value that was
+/// Resolves the engine options in effect and prints each value that was
 /// skipped because it is invalid.
 pub(crate) fn engine_options(args: &EngineArgs) -> EngineOptions {
     let loaded = load_settings();
@@ -122,7 +122,8 @@ pub(crate) fn engine_options(args: &EngineArgs) -> EngineOptions {
     config.options()
 }
 
-/// The settings file's values and problems; defaults when there is none.
+/// Reads the settings file's values and problems, or defaults when there
+/// is none.
 fn load_settings() -> crate::settings::Loaded {
     crate::settings::SettingsStore::open_default()
         .map(|store| store.load())

@@ -80,7 +80,7 @@ impl Classifier {
         Self::load_bytes_with(bytes, origin, path, sidecars, &EngineOptions::default())
     }
 
-    /// Loads a model from memory with the engine `engine` asks for.
+    /// Loads a model from memory with the engine `engine` requests.
     pub fn load_bytes_with(
         bytes: &[u8],
         origin: String,

@@ -86,7 +86,7 @@ impl ModelSource {
         self.load_with(&EngineOptions::default())
     }
 
-    /// Loads the model this source names with the engine `engine` asks for.
+    /// Loads the model this source names with the engine `engine` requests.
     pub fn load_with(&self, engine: &EngineOptions) -> Result<Classifier, ModelError> {
         match self {
             ModelSource::Bundled => Classifier::load_bytes_with(

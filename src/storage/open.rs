@@ -27,7 +27,7 @@ pub enum OpenError {
     Unsupported(String),
 }
 
-/// Loads the model `source` names with the engine `engine` asks for. S3
+/// Loads the model `source` names with the engine `engine` requests. S3
 /// models come from the cache when there, so they load with no network;
 /// otherwise they are fetched first.
 pub fn open_model(

@@ -142,8 +142,9 @@ def machine(torch_python: str) -> list[str]:
 
 
 def floor_checks(results, engine: str) -> list[tuple[str, str, bool] | None]:
-    """The three floors for one of Petal's engines ("petal" or "petal-ort"):
-    (measured, met) per floor, or None where a measure is missing."""
+    """Check the three floors for one of Petal's engines ("petal" or
+    "petal-ort"): (measured, met) per floor, or None where a measure is
+    missing."""
 
     def med(label):
         record = results.get(label)
