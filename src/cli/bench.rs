@@ -13,10 +13,10 @@ use std::time::Instant;
 use clap::ValueEnum;
 use serde_json::json;
 
-use super::{EXIT_OK, EXIT_PHOTO_FAILED, EXIT_USAGE};
+use super::{EngineArgs, EXIT_OK, EXIT_PHOTO_FAILED, EXIT_USAGE};
 use crate::classify::{classify_batch, classify_photo, BatchOptions};
 use crate::imaging::{open_photo, prepare_input, DecodeLimits};
-use crate::model::{Classifier, ModelSource};
+use crate::model::{Classifier, EngineOptions, ModelSource, DEFAULT_ENGINE_THREADS};
 use crate::walk::collect_photos;
 
 /// The stage to time.
@@ -62,6 +62,11 @@ pub struct BenchArgs {
     /// The photo for `photo` and `raw`, or the folder for `folder`.
     #[arg(value_name = "PATH")]
     pub path: Option<PathBuf>,
+
+    /// The engine, from these flags alone: the settings file and the
+    /// environment's PETAL_ENGINE are ignored so that runs compare alike.
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 pub fn run(args: &BenchArgs) -> u8 {
@@ -81,7 +86,11 @@ type Failure = (u8, String);
 
 fn measure(args: &BenchArgs) -> Result<serde_json::Value, Failure> {
     let source = ModelSource::parse(&args.model).map_err(|why| (EXIT_USAGE, why))?;
-    let load = || source.load().map_err(|e| (EXIT_USAGE, e.to_string()));
+    let engine = EngineOptions {
+        kind: args.engine.engine.unwrap_or_default(),
+        threads: args.engine.engine_threads.unwrap_or(DEFAULT_ENGINE_THREADS),
+    };
+    let load = || load_exactly(&source, &engine);
     let repeats = args.repeats as usize;
     let mut samples = Vec::with_capacity(repeats);
     let mut photos = 1;
@@ -144,6 +153,8 @@ fn measure(args: &BenchArgs) -> Result<serde_json::Value, Failure> {
     }
     Ok(json!({
         "engine": "petal",
+        "inference_engine": engine.kind.name(),
+        "engine_threads": engine.threads,
         "measure": args.measure.to_possible_value().map(|v| v.get_name().to_string()),
         "full_decode": args.full_decode,
         "jobs": args.jobs,
@@ -172,6 +183,27 @@ fn top1(args: &BenchArgs, classifier: &Classifier) -> Result<serde_json::Value, 
         best.insert(result.path.display().to_string(), json!(index));
     });
     Ok(json!({ "full_decode": args.full_decode, "top1": best }))
+}
+
+/// Loads the model with exactly the engine asked for: a benchmark row must
+/// not time tract under ONNX Runtime's name when the library is missing.
+fn load_exactly(source: &ModelSource, engine: &EngineOptions) -> Result<Classifier, Failure> {
+    let classifier = source
+        .load_with(engine)
+        .map_err(|e| (EXIT_USAGE, e.to_string()))?;
+    if classifier.info().engine.kind != engine.kind {
+        let why = classifier
+            .spec()
+            .warnings
+            .last()
+            .cloned()
+            .unwrap_or_default();
+        return Err((
+            EXIT_USAGE,
+            format!("engine {} is not available: {why}", engine.kind),
+        ));
+    }
+    Ok(classifier)
 }
 
 fn required_path(args: &BenchArgs) -> Result<&Path, Failure> {

@@ -82,6 +82,7 @@ fn plural(count: usize, noun: &str) -> String {
 fn load_model(args: &ClassifyArgs) -> Result<Classifier, String> {
     let source = ModelSource::parse(&args.model).map_err(|why| format!("--model {why}"))?;
     let remote = super::remote_for(&args.s3, &args.mlflow);
+    let engine = super::engine_options(&args.engine);
     let progress = download_bar();
     let report = |done: u64, total: Option<u64>| {
         if let Some(total) = total {
@@ -89,7 +90,7 @@ fn load_model(args: &ClassifyArgs) -> Result<Classifier, String> {
         }
         progress.set_position(done);
     };
-    let opened = open_model(&source, &remote, &report, &AtomicBool::new(false));
+    let opened = open_model(&source, &remote, &engine, &report, &AtomicBool::new(false));
     progress.finish_and_clear();
     opened.map_err(|error| error.to_string())
 }

@@ -15,7 +15,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::model::ModelSource;
+use crate::model::{EngineKind, EngineOptions, ModelSource, MAX_ENGINE_THREADS};
+use crate::settings::{EngineConfig, EngineFlags};
 
 pub use crate::report::Format;
 
@@ -53,6 +54,9 @@ pub struct OpenArgs {
     /// Save a PNG of the window once the photos are classified, then quit.
     #[arg(long, hide = true, value_name = "PNG")]
     pub screenshot: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,6 +95,60 @@ pub struct MlflowArgs {
     pub tracking_uri: Option<String>,
 }
 
+/// Options that choose the inference engine.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct EngineArgs {
+    /// Inference engine: `tract` (built in) or `onnxruntime` (ONNX Runtime's
+    /// library, found through ORT_DYLIB_PATH or PETAL_ONNXRUNTIME; Petal
+    /// falls back to tract with a warning when it is missing). Overrides
+    /// PETAL_ENGINE and the settings file.
+    #[arg(long, value_name = "ENGINE", value_parser = EngineKind::parse)]
+    pub engine: Option<EngineKind>,
+
+    /// Threads one photo's inference uses (default 1). Overrides
+    /// PETAL_ENGINE_THREADS and the settings file.
+    #[arg(long, value_name = "N", value_parser = parse_engine_threads)]
+    pub engine_threads: Option<usize>,
+}
+
+impl EngineArgs {
+    fn flags(&self) -> EngineFlags {
+        EngineFlags {
+            engine: self.engine,
+            threads: self.engine_threads,
+        }
+    }
+}
+
+fn parse_engine_threads(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n @ 1..=MAX_ENGINE_THREADS) => Ok(n),
+        _ => Err(format!(
+            "use a number of threads from 1 to {MAX_ENGINE_THREADS}"
+        )),
+    }
+}
+
+/// Resolves the engine options in effect and prints each value that was
+/// skipped because it is invalid.
+pub(crate) fn engine_options(args: &EngineArgs) -> EngineOptions {
+    let loaded = load_settings();
+    let env = |name: &str| std::env::var(name).ok();
+    let config = EngineConfig::resolve(&loaded.settings, &env, args.flags());
+    for warning in &config.warnings {
+        eprintln!("warning: {warning}");
+    }
+    config.options()
+}
+
+/// Reads the settings file's values and problems, or defaults when there
+/// is none.
+fn load_settings() -> crate::settings::Loaded {
+    crate::settings::SettingsStore::open_default()
+        .map(|store| store.load())
+        .unwrap_or_default()
+}
+
 /// The S3 settings and cache in effect, after printing any problem with
 /// the settings file.
 pub(crate) fn remote(args: &S3Args) -> crate::storage::Remote {
@@ -109,9 +167,7 @@ pub(crate) fn remote_for(s3: &S3Args, mlflow: &MlflowArgs) -> crate::storage::Re
 
 /// The settings and cache in effect, with the settings file's problems.
 fn remote_quietly(args: &S3Args, mlflow: &MlflowArgs) -> (crate::storage::Remote, Vec<String>) {
-    let loaded = crate::settings::SettingsStore::open_default()
-        .map(|store| store.load())
-        .unwrap_or_default();
+    let loaded = load_settings();
     let env = |name: &str| std::env::var(name).ok();
     let endpoint = args.s3_endpoint.as_deref();
     let s3 = crate::settings::S3Config::resolve(&loaded.settings.s3, &env, endpoint);
@@ -154,6 +210,9 @@ pub struct ClassifyArgs {
 
     #[command(flatten)]
     pub mlflow: MlflowArgs,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 impl ValueEnum for Format {
@@ -204,12 +263,16 @@ fn open_window(args: OpenArgs) -> u8 {
         mlflow: crate::mlflow::MlflowConfig::resolve(&loaded.settings.mlflow, &env, None),
         cache: crate::storage::ModelCache::open_default(),
     };
+    let engine = EngineConfig::resolve(&loaded.settings, &env, args.engine.flags());
+    let mut settings_messages = loaded.messages;
+    settings_messages.extend(engine.warnings.iter().cloned());
     let options = crate::ui::AppOptions {
         model,
         photos: args.photos,
         screenshot: args.screenshot,
         remote,
-        settings_messages: loaded.messages,
+        engine: engine.options(),
+        settings_messages,
         settings_store: store,
         settings: loaded.settings,
         ..crate::ui::AppOptions::default()
@@ -253,6 +316,34 @@ mod tests {
         assert!(cli.command.is_none());
         assert_eq!(cli.open.photos.len(), 2);
         assert_eq!(cli.open.model, "bundled");
+    }
+
+    #[test]
+    fn engine_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "petal",
+            "classify",
+            "--engine",
+            "onnxruntime",
+            "--engine-threads",
+            "2",
+            "a.jpg",
+        ])
+        .expect("valid arguments");
+        let Some(Command::Classify(args)) = cli.command else {
+            panic!("expected the classify command");
+        };
+        assert_eq!(args.engine.engine, Some(EngineKind::OnnxRuntime));
+        assert_eq!(args.engine.engine_threads, Some(2));
+        let window = Cli::try_parse_from(["petal", "--engine", "tract"]).expect("valid");
+        assert_eq!(window.open.engine.engine, Some(EngineKind::Tract));
+    }
+
+    #[test]
+    fn engine_flags_reject_bad_values() {
+        assert!(Cli::try_parse_from(["petal", "classify", "--engine", "cuda", "a.jpg"]).is_err());
+        let zero = ["petal", "classify", "--engine-threads", "0", "a.jpg"];
+        assert!(Cli::try_parse_from(zero).is_err());
     }
 
     #[test]

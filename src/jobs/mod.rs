@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use image::RgbImage;
 
-use crate::model::{Classifier, ModelSource};
+use crate::model::{Classifier, EngineOptions, ModelSource};
 use crate::report::Format;
 use crate::settings::Settings;
 use crate::storage::fetch::S3Uri;
@@ -178,10 +178,10 @@ impl Jobs {
 
     /// Loads a model, fetching it into the cache first when it is remote;
     /// the current one stays in use until this succeeds.
-    pub fn load_model(&self, source: ModelSource, remote: Remote) {
+    pub fn load_model(&self, source: ModelSource, remote: Remote, engine: EngineOptions) {
         self.spawn("load-model", move || {
             let cancel = std::sync::atomic::AtomicBool::new(false);
-            let open = || open_model(&source, &remote, &|_, _| {}, &cancel);
+            let open = || open_model(&source, &remote, &engine, &|_, _| {}, &cancel);
             let result = crate::catch_panic(open)
                 .unwrap_or_else(|cause| Err(work::crashed_model(&source, cause).into()))
                 .map(Arc::new)

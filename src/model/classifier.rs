@@ -1,14 +1,14 @@
 //! A loaded, runnable image classifier.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use image::RgbImage;
 use sha2::{Digest, Sha256};
-use tract_onnx::prelude::*;
+use tract_onnx::prelude::Framework;
 
 use super::describe::{describe_onnx, Description};
+use super::engine::{EngineInfo, EngineOptions, ModelInput, Plan};
 use super::error::chain;
 use super::sidecar::{read_sidecars, Sidecar};
 use super::spec::{Label, ModelSpec, OutputKind, Provenance};
@@ -28,15 +28,18 @@ pub struct ModelInfo {
     pub sha256: String,
     /// Time to read, analyse, optimise and test-run the model.
     pub load_millis: u128,
+    /// The engine that runs the model, which is tract when ONNX Runtime
+    /// was asked for but could not be used.
+    pub engine: EngineInfo,
 }
 
-/// An ONNX image classifier, optimised by tract and ready to run.
+/// An ONNX image classifier, compiled by an engine and ready to run.
 ///
 /// Running takes `&self`, so one classifier can serve several threads.
 pub struct Classifier {
     spec: ModelSpec,
     info: ModelInfo,
-    plan: Arc<TypedRunnableModel>,
+    plan: Plan,
 }
 
 impl std::fmt::Debug for Classifier {
@@ -48,32 +51,48 @@ impl std::fmt::Debug for Classifier {
 }
 
 impl Classifier {
-    /// Loads an ONNX file, reading sidecar descriptions next to it.
+    /// Loads an ONNX file with tract, reading sidecar descriptions next to it.
     pub fn load_path(path: &Path) -> Result<Self, ModelError> {
-        Self::load_path_named(path, path.display().to_string())
+        let origin = path.display().to_string();
+        Self::load_path_named(path, origin, &EngineOptions::default())
     }
 
     /// Loads an ONNX file that `origin` names in messages and the model
     /// card, such as the `s3://` URI a cached file was fetched from.
-    pub fn load_path_named(path: &Path, origin: String) -> Result<Self, ModelError> {
+    pub fn load_path_named(
+        path: &Path,
+        origin: String,
+        engine: &EngineOptions,
+    ) -> Result<Self, ModelError> {
         let bytes = read_model_file(path).map_err(|kind| ModelError::new(&origin, kind))?;
-        Self::load_bytes(&bytes, origin, Some(path), read_sidecars(path))
+        Self::load_bytes_with(&bytes, origin, Some(path), read_sidecars(path), engine)
     }
 
-    /// Loads a model from memory. `path` locates external weight files and
-    /// names the model in messages.
+    /// Loads a model from memory with tract. `path` locates external weight
+    /// files and names the model in messages.
     pub fn load_bytes(
         bytes: &[u8],
         origin: String,
         path: Option<&Path>,
         sidecars: Vec<Sidecar>,
     ) -> Result<Self, ModelError> {
+        Self::load_bytes_with(bytes, origin, path, sidecars, &EngineOptions::default())
+    }
+
+    /// Loads a model from memory with the engine `engine` requests.
+    pub fn load_bytes_with(
+        bytes: &[u8],
+        origin: String,
+        path: Option<&Path>,
+        sidecars: Vec<Sidecar>,
+        engine: &EngineOptions,
+    ) -> Result<Self, ModelError> {
         let started = Instant::now();
         let fail = |kind: ModelErrorKind| ModelError::new(origin.clone(), kind);
         if bytes.is_empty() {
             return Err(fail(ModelErrorKind::Empty));
         }
-        let loaded = contain_panics(|| build(bytes, path, sidecars)).map_err(fail)?;
+        let loaded = contain_panics(|| build(bytes, path, sidecars, engine)).map_err(fail)?;
         let (spec, plan) = loaded;
         let info = ModelInfo {
             origin: origin.clone(),
@@ -81,8 +100,14 @@ impl Classifier {
             file_size: bytes.len() as u64,
             sha256: hex(&Sha256::digest(bytes)),
             load_millis: started.elapsed().as_millis(),
+            engine: plan.engine(),
         };
-        tracing::info!(model = %origin, millis = info.load_millis, "model loaded");
+        tracing::info!(
+            model = %origin,
+            millis = info.load_millis,
+            engine = %info.engine,
+            "model loaded"
+        );
         Ok(Self { spec, info, plan })
     }
 
@@ -122,7 +147,7 @@ impl Classifier {
 }
 
 /// Largest ONNX file read; image classifiers are far smaller, and the
-/// whole file is held in memory while tract parses it.
+/// whole file is held in memory while it is parsed.
 const MAX_MODEL_BYTES: u64 = 2 << 30;
 
 fn read_model_file(path: &Path) -> Result<Vec<u8>, ModelErrorKind> {
@@ -143,7 +168,7 @@ fn read_model_file(path: &Path) -> Result<Vec<u8>, ModelErrorKind> {
     Ok(bytes)
 }
 
-/// Runs `f`, turning a panic inside tract into an error.
+/// Runs `f`, turning a panic inside an engine into an error.
 fn contain_panics<T>(f: impl FnOnce() -> Result<T, ModelErrorKind>) -> Result<T, ModelErrorKind> {
     crate::catch_panic(f).unwrap_or_else(|cause| Err(ModelErrorKind::EnginePanic { cause }))
 }
@@ -152,37 +177,28 @@ fn build(
     bytes: &[u8],
     path: Option<&Path>,
     sidecars: Vec<Sidecar>,
-) -> Result<(ModelSpec, Arc<TypedRunnableModel>), ModelErrorKind> {
+    options: &EngineOptions,
+) -> Result<(ModelSpec, Plan), ModelErrorKind> {
     let onnx = tract_onnx::onnx();
     let (proto, description) = describe_onnx(&onnx, bytes, path, sidecars)?;
 
-    let dir = path.and_then(Path::parent).and_then(Path::to_str);
-    let unsupported = |e: anyhow::Error| ModelErrorKind::Unsupported { cause: chain(&e) };
-    let parsed = onnx.parse(&proto, dir).map_err(unsupported)?;
-    if !parsed.unresolved_inputs.is_empty() {
-        let names = parsed.unresolved_inputs.join(", ");
-        return Err(ModelErrorKind::Unsupported {
-            cause: format!("unresolved inputs {names}"),
-        });
-    }
-    let plan = optimise(parsed.model, &description).map_err(unsupported)?;
-    let spec = finish_spec(description, &plan)?;
+    let input = ModelInput {
+        bytes,
+        proto: &proto,
+        path,
+        has_external_data: super::weights::has_external_data(&proto),
+        input_shape: input_shape(&description.spec),
+        input_name: &description.spec.input_name,
+        output_index: description.output_index,
+        output_name: &description.spec.output_name,
+    };
+    let (plan, fallback) = Plan::build(&input, options)?;
+    let mut spec = finish_spec(description, &plan)?;
+    spec.warnings.extend(fallback);
     Ok((spec, plan))
 }
 
-/// Fixes the input to one photo of the resolved size, keeps the chosen
-/// output, and lets tract optimise for that shape.
-fn optimise(
-    mut model: InferenceModel,
-    description: &Description,
-) -> TractResult<Arc<TypedRunnableModel>> {
-    let shape = input_shape(&description.spec);
-    model.set_input_fact(0, f32::fact(shape).into())?;
-    let output = model.output_outlets()?[description.output_index];
-    model.select_output_outlets(&[output])?;
-    model.into_optimized()?.into_runnable()
-}
-
+/// The input tensor's shape: one photo of the resolved size.
 fn input_shape(spec: &ModelSpec) -> [usize; 4] {
     let (height, width) = spec.input_size();
     let (h, w) = (height as usize, width as usize);
@@ -192,34 +208,25 @@ fn input_shape(spec: &ModelSpec) -> [usize; 4] {
     }
 }
 
-fn run(
-    plan: &Arc<TypedRunnableModel>,
-    spec: &ModelSpec,
-    input: Vec<f32>,
-) -> Result<Vec<f32>, ModelErrorKind> {
-    let failed = |e: anyhow::Error| ModelErrorKind::Inference { cause: chain(&e) };
-    let tensor = Tensor::from_shape(&input_shape(spec), &input).map_err(failed)?;
-    let outputs = plan.run(tvec!(tensor.into())).map_err(failed)?;
-    let shape = outputs[0].shape();
+/// Runs the plan and checks that its output is one finite score per class.
+fn run(plan: &Plan, spec: &ModelSpec, input: Vec<f32>) -> Result<Vec<f32>, ModelErrorKind> {
+    let scores = plan.run(&input_shape(spec), input)?;
+    let shape = scores.shape;
     if shape.iter().filter(|&&dim| dim > 1).count() > 1 {
         return Err(ModelErrorKind::NotImageClassifier {
             found: format!("output '{}' has shape {shape:?}", spec.output_name),
             expected: "one score per class, shaped [1, classes] or [classes]".to_string(),
         });
     }
-    let scores = outputs[0].to_plain_array_view::<f32>().map_err(failed)?;
-    if scores.iter().any(|score| !score.is_finite()) {
+    if scores.values.iter().any(|score| !score.is_finite()) {
         return Err(ModelErrorKind::NonFiniteScores);
     }
-    Ok(scores.iter().copied().collect())
+    Ok(scores.values)
 }
 
 /// Runs the model once on a grey photo to learn the output length, check
 /// it against the labels, and infer the output kind where nothing stated it.
-fn finish_spec(
-    description: Description,
-    plan: &Arc<TypedRunnableModel>,
-) -> Result<ModelSpec, ModelErrorKind> {
+fn finish_spec(description: Description, plan: &Plan) -> Result<ModelSpec, ModelErrorKind> {
     let mut spec = description.spec;
     let grey = RgbImage::from_pixel(64, 64, image::Rgb([128, 128, 128]));
     let scores = run(plan, &spec, prepare_input(&grey, &spec.preprocessing))?;

@@ -1,7 +1,9 @@
-//! Loading ONNX image classifiers with tract and describing them.
+//! Loading ONNX image classifiers, describing them, and running them with
+//! tract or ONNX Runtime.
 
 mod classifier;
 mod describe;
+mod engine;
 mod error;
 pub mod graph;
 pub mod metadata;
@@ -12,6 +14,10 @@ mod topk;
 mod weights;
 
 pub use classifier::{Classifier, ModelInfo};
+pub use engine::{
+    EngineInfo, EngineKind, EngineOptions, DEFAULT_ENGINE_THREADS, MAX_ENGINE_THREADS,
+    ORT_DYLIB_ENV, PETAL_ONNXRUNTIME_ENV,
+};
 pub use error::{ModelError, ModelErrorKind};
 pub use source::ModelSource;
 pub use spec::{Label, ModelSpec, OutputKind, PartialSpec, Provenance, ResizeRule};

@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::classifier::Classifier;
-use super::{ModelError, ModelErrorKind};
+use super::{EngineOptions, ModelError, ModelErrorKind};
 
 /// The bundled model, compiled into the binary so it works from any folder.
 static BUNDLED_ONNX: &[u8] = include_bytes!("../../models/petal-flowers102-lite0.onnx");
@@ -81,13 +81,24 @@ impl ModelSource {
         Ok(ModelSource::Path(PathBuf::from(text)))
     }
 
-    /// Loads the model this source names.
+    /// Loads the model this source names with tract.
     pub fn load(&self) -> Result<Classifier, ModelError> {
+        self.load_with(&EngineOptions::default())
+    }
+
+    /// Loads the model this source names with the engine `engine` requests.
+    pub fn load_with(&self, engine: &EngineOptions) -> Result<Classifier, ModelError> {
         match self {
-            ModelSource::Bundled => {
-                Classifier::load_bytes(BUNDLED_ONNX, "bundled".to_string(), None, Vec::new())
+            ModelSource::Bundled => Classifier::load_bytes_with(
+                BUNDLED_ONNX,
+                "bundled".to_string(),
+                None,
+                Vec::new(),
+                engine,
+            ),
+            ModelSource::Path(path) => {
+                Classifier::load_path_named(path, path.display().to_string(), engine)
             }
-            ModelSource::Path(path) => Classifier::load_path(path),
             remote => Err(ModelError::new(
                 remote.to_string(),
                 ModelErrorKind::UnsupportedUri {

@@ -44,6 +44,17 @@ pub fn check_weights(proto: &ModelProto, model_path: Option<&Path>) -> Result<()
     Ok(())
 }
 
+/// Whether any tensor keeps its data in another file.
+pub fn has_external_data(proto: &ModelProto) -> bool {
+    let mut tensors = Vec::new();
+    if let Some(graph) = &proto.graph {
+        collect_graph(graph, &mut tensors);
+    }
+    tensors
+        .iter()
+        .any(|tensor| tensor.data_location == Some(EXTERNAL))
+}
+
 fn collect_graph<'a>(graph: &'a GraphProto, tensors: &mut Vec<&'a TensorProto>) {
     tensors.extend(&graph.initializer);
     tensors.extend(

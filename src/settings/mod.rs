@@ -6,9 +6,11 @@
 //! chain and MLflow's environment variables, and keys that look like
 //! secrets are dropped with a warning rather than kept.
 
+mod engine;
 mod resolve;
 mod store;
 
+pub use engine::{EngineConfig, EngineFlags, ENGINE_ENV, ENGINE_THREADS_ENV};
 pub use resolve::{EnvLookup, Origin, S3Config, Setting, S3_ENV};
 pub use store::{config_dir, parse_settings, Loaded, SettingsStore};
 
@@ -19,6 +21,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
+    /// Inference engine: `tract` (the default) or `onnxruntime`
+    /// (`PETAL_ENGINE`). Kept as text so a wrong value is reported and
+    /// skipped instead of making the whole file unreadable.
+    pub engine: Option<String>,
+    /// Threads one photo's inference uses (`PETAL_ENGINE_THREADS`).
+    pub engine_threads: Option<u64>,
     pub s3: S3Settings,
     pub mlflow: MlflowSettings,
 }

@@ -54,7 +54,7 @@ pub struct Setting<T> {
 }
 
 impl<T> Setting<T> {
-    fn new(value: T, origin: Origin) -> Self {
+    pub(super) fn new(value: T, origin: Origin) -> Self {
         Self { value, origin }
     }
 }

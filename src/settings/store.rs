@@ -10,8 +10,10 @@ use super::Settings;
 /// File name inside the config folder.
 const FILE_NAME: &str = "settings.toml";
 
-/// Keys the file may contain, by table.
-const KNOWN_KEYS: [(&str, &[&str]); 2] = [
+/// Keys the file may contain, by table; a top-level key has no inner keys.
+const KNOWN_KEYS: [(&str, &[&str]); 4] = [
+    ("engine", &[]),
+    ("engine_threads", &[]),
     (
         "s3",
         &[
@@ -322,6 +324,8 @@ mod tests {
         assert!(loaded.settings.s3.bucket.is_some());
         assert!(loaded.settings.s3.path_style.is_some());
         assert!(loaded.settings.mlflow.experiment_name.is_some());
+        assert_eq!(loaded.settings.engine.as_deref(), Some("onnxruntime"));
+        assert_eq!(loaded.settings.engine_threads, Some(1));
     }
 
     #[test]

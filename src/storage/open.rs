@@ -7,7 +7,7 @@ use super::cache::ModelCache;
 use super::fetch::{fetch_model, FetchError, Progress, S3Uri};
 use super::s3::S3Client;
 use crate::mlflow::{fetch_mlflow_model, MlflowConfig, MlflowError};
-use crate::model::{Classifier, ModelError, ModelSource};
+use crate::model::{Classifier, EngineOptions, ModelError, ModelSource};
 use crate::settings::S3Config;
 
 /// Context for remote sources: the S3 and MLflow settings and the cache.
@@ -32,17 +32,18 @@ pub enum OpenError {
     Unsupported(String),
 }
 
-/// Loads the model `source` names. S3 and MLflow models come from the
-/// cache when there, so they load with no network; otherwise they are
-/// fetched first.
+/// Loads the model `source` names with the engine `engine` requests. S3
+/// and MLflow models come from the cache when there, so they load with no
+/// network; otherwise they are fetched first.
 pub fn open_model(
     source: &ModelSource,
     remote: &Remote,
+    engine: &EngineOptions,
     progress: Progress,
     cancel: &AtomicBool,
 ) -> Result<Classifier, OpenError> {
     match source {
-        ModelSource::Bundled | ModelSource::Path(_) => Ok(source.load()?),
+        ModelSource::Bundled | ModelSource::Path(_) => Ok(source.load_with(engine)?),
         ModelSource::S3 { bucket, key } => {
             let uri = S3Uri {
                 bucket: bucket.clone(),
@@ -54,6 +55,7 @@ pub fn open_model(
             Ok(Classifier::load_path_named(
                 &entry.model_path(),
                 uri.to_string(),
+                engine,
             )?)
         }
         ModelSource::MlflowRun { .. } | ModelSource::MlflowModel { .. } => {
@@ -70,6 +72,7 @@ pub fn open_model(
             Ok(Classifier::load_path_named(
                 &entry.model_path(),
                 source.to_string(),
+                engine,
             )?)
         }
     }

@@ -19,7 +19,7 @@ use super::settings_panel::SettingsPanel;
 use super::startup_probe::StartupProbe;
 use super::{detail, gallery, model_panel, results, settings_panel, status, top_bar};
 use crate::jobs::{Jobs, PhotoId, Task};
-use crate::model::{Classifier, ModelSource};
+use crate::model::{Classifier, EngineOptions, ModelSource};
 use crate::settings::S3Config;
 use crate::storage::Remote;
 
@@ -37,6 +37,8 @@ pub struct AppOptions {
     pub workers: usize,
     /// S3 settings in effect and the model cache.
     pub remote: Remote,
+    /// The inference engine every model is loaded with.
+    pub engine: EngineOptions,
     /// Problems found in the settings file, shown as notices.
     pub settings_messages: Vec<String>,
     /// The settings file, for the Settings panel; `None` disables saving.
@@ -57,6 +59,7 @@ impl Default for AppOptions {
                 mlflow: crate::mlflow::MlflowConfig::default(),
                 cache: None,
             },
+            engine: EngineOptions::default(),
             settings_messages: Vec::new(),
             settings_store: None,
             settings: crate::settings::Settings::default(),
@@ -86,6 +89,8 @@ pub struct PetalApp {
     pub(super) expansions_pending: usize,
     /// S3 settings in effect and the model cache.
     pub(super) remote: Remote,
+    /// The inference engine every model is loaded with, fixed at start.
+    engine: EngineOptions,
     pub(super) bucket: BucketBrowser,
     pub(super) settings: SettingsPanel,
     /// Start-up timing for the benchmark, when it asked for it.
@@ -117,6 +122,7 @@ impl PetalApp {
             screenshot: options.screenshot.map(Screenshot::new),
             expansions_pending: 0,
             remote: options.remote.clone(),
+            engine: options.engine,
             bucket: BucketBrowser::default(),
             settings: SettingsPanel::new(options.settings_store.clone(), options.settings.clone()),
             startup_probe: StartupProbe::from_env(),
@@ -161,7 +167,8 @@ impl PetalApp {
     /// Starts loading a model; the current one stays active meanwhile.
     pub(super) fn load_model(&mut self, source: ModelSource) {
         self.model.loading = Some(source.clone());
-        self.jobs.load_model(source, self.remote.clone());
+        self.jobs
+            .load_model(source, self.remote.clone(), self.engine);
     }
 
     /// Adds files and folders the user chose; `.onnx` files become the model.

@@ -172,6 +172,7 @@ fn card(ui: &mut egui::Ui, classifier: &Classifier, source: &ModelSource) {
             row(ui, "File size", &describe_bytes(info.file_size));
             row(ui, "SHA-256", &info.sha256);
             row(ui, "Load time", &format!("{} ms", info.load_millis));
+            row(ui, "Engine", &info.engine.to_string());
             if let Some(fingerprint) = &spec.dataset_fingerprint {
                 row(ui, "Dataset", fingerprint);
             }

@@ -45,7 +45,9 @@ impl Draft {
         }
     }
 
-    fn to_settings(&self) -> Settings {
+    /// The edited values over `saved`, which keeps the keys this panel
+    /// does not edit.
+    fn to_settings(&self, saved: &Settings) -> Settings {
         let value = |text: &str| Some(text.trim().to_string()).filter(|t| !t.is_empty());
         Settings {
             s3: S3Settings {
@@ -60,6 +62,7 @@ impl Draft {
                 tracking_uri: value(&self.tracking_uri),
                 experiment_name: value(&self.experiment_name),
             },
+            ..saved.clone()
         }
     }
 }
@@ -116,7 +119,7 @@ pub fn show(app: &mut PetalApp, ui: &mut egui::Ui) {
                  here: Petal reads them from the AWS credential chain and MLflow's variables.",
             );
             ui.add_space(8.0);
-            let draft = app.settings.draft.to_settings();
+            let draft = app.settings.draft.to_settings(&app.settings.saved);
             let effective = effective_s3(&draft.s3);
             s3_fields(ui, &mut app.settings.draft, &effective);
             ui.add_space(8.0);
