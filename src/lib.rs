@@ -10,6 +10,7 @@ pub mod cli;
 mod fsutil;
 pub mod imaging;
 pub mod jobs;
+pub mod mlflow;
 pub mod model;
 pub mod report;
 pub mod settings;

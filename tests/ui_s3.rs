@@ -72,6 +72,7 @@ fn models_panel_fetches_and_uses_a_bucket_model() {
     let options = AppOptions {
         remote: Remote {
             s3: S3Config::resolve(&settings.s3, &|_| None, None),
+            mlflow: petal::mlflow::MlflowConfig::default(),
             cache: Some(cache.clone()),
         },
         settings_store: Some(store.clone()),

@@ -81,7 +81,7 @@ fn plural(count: usize, noun: &str) -> String {
 
 fn load_model(args: &ClassifyArgs) -> Result<Classifier, String> {
     let source = ModelSource::parse(&args.model).map_err(|why| format!("--model {why}"))?;
-    let remote = super::remote(&args.s3);
+    let remote = super::remote_for(&args.s3, &args.mlflow);
     let progress = download_bar();
     let report = |done: u64, total: Option<u64>| {
         if let Some(total) = total {

@@ -3,8 +3,12 @@
 mod bench;
 mod classify;
 mod models;
+mod run_rows;
+mod runs;
 
 pub use models::ModelsCommand;
+pub use run_rows::ListFormat;
+pub use runs::{ExperimentsCommand, RunsCommand};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +62,12 @@ pub enum Command {
     /// List, fetch and publish models in S3 and the local cache.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// List and show training runs on an MLflow tracking server.
+    #[command(subcommand)]
+    Runs(RunsCommand),
+    /// List the experiments on an MLflow tracking server.
+    #[command(subcommand)]
+    Experiments(ExperimentsCommand),
     /// Time one stage of the pipeline for tools/bench/run.sh.
     #[command(hide = true)]
     Bench(bench::BenchArgs),
@@ -72,26 +82,44 @@ pub struct S3Args {
     pub s3_endpoint: Option<String>,
 }
 
+/// Options shared by the commands that reach an MLflow tracking server.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct MlflowArgs {
+    /// MLflow tracking server, such as http://127.0.0.1:5000; overrides
+    /// MLFLOW_TRACKING_URI and the settings file.
+    #[arg(long, value_name = "URL")]
+    pub tracking_uri: Option<String>,
+}
+
 /// The S3 settings and cache in effect, after printing any problem with
 /// the settings file.
 pub(crate) fn remote(args: &S3Args) -> crate::storage::Remote {
-    let (remote, messages) = remote_quietly(args);
+    remote_for(args, &MlflowArgs::default())
+}
+
+/// The S3 and MLflow settings and the cache in effect, after printing any
+/// problem with the settings file.
+pub(crate) fn remote_for(s3: &S3Args, mlflow: &MlflowArgs) -> crate::storage::Remote {
+    let (remote, messages) = remote_quietly(s3, mlflow);
     for message in &messages {
         eprintln!("warning: {message}");
     }
     remote
 }
 
-/// The S3 settings and cache in effect, with the settings file's problems.
-fn remote_quietly(args: &S3Args) -> (crate::storage::Remote, Vec<String>) {
+/// The settings and cache in effect, with the settings file's problems.
+fn remote_quietly(args: &S3Args, mlflow: &MlflowArgs) -> (crate::storage::Remote, Vec<String>) {
     let loaded = crate::settings::SettingsStore::open_default()
         .map(|store| store.load())
         .unwrap_or_default();
     let env = |name: &str| std::env::var(name).ok();
     let endpoint = args.s3_endpoint.as_deref();
     let s3 = crate::settings::S3Config::resolve(&loaded.settings.s3, &env, endpoint);
+    let tracking_uri = mlflow.tracking_uri.as_deref();
+    let mlflow = crate::mlflow::MlflowConfig::resolve(&loaded.settings.mlflow, &env, tracking_uri);
     let remote = crate::storage::Remote {
         s3,
+        mlflow,
         cache: crate::storage::ModelCache::open_default(),
     };
     (remote, loaded.messages)
@@ -100,7 +128,7 @@ fn remote_quietly(args: &S3Args) -> (crate::storage::Remote, Vec<String>) {
 #[derive(Debug, clap::Args)]
 pub struct ClassifyArgs {
     /// Model to use: `bundled`, a path to an .onnx file, `s3://BUCKET/KEY`,
-    /// `runs:/RUN_ID/PATH` or `models:/NAME/VERSION`.
+    /// `runs:/RUN_ID/PATH`, `models:/NAME/VERSION` or `models:/NAME@ALIAS`.
     #[arg(long, default_value = "bundled", value_name = "URI")]
     pub model: String,
 
@@ -123,6 +151,9 @@ pub struct ClassifyArgs {
 
     #[command(flatten)]
     pub s3: S3Args,
+
+    #[command(flatten)]
+    pub mlflow: MlflowArgs,
 }
 
 impl ValueEnum for Format {
@@ -144,6 +175,8 @@ pub fn run(cli: Cli) -> ExitCode {
     let status = match cli.command {
         Some(Command::Classify(args)) => classify::run(&args),
         Some(Command::Models(command)) => models::run(command),
+        Some(Command::Runs(command)) => runs::run(command),
+        Some(Command::Experiments(command)) => runs::run_experiments(command),
         Some(Command::Bench(args)) => bench::run(&args),
         None => open_window(cli.open),
     };
@@ -163,6 +196,7 @@ fn open_window(args: OpenArgs) -> u8 {
     let env = |name: &str| std::env::var(name).ok();
     let remote = crate::storage::Remote {
         s3: crate::settings::S3Config::resolve(&loaded.settings.s3, &env, None),
+        mlflow: crate::mlflow::MlflowConfig::resolve(&loaded.settings.mlflow, &env, None),
         cache: crate::storage::ModelCache::open_default(),
     };
     let options = crate::ui::AppOptions {

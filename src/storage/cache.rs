@@ -29,7 +29,8 @@ pub struct EntryInfo {
     pub size: u64,
     /// SHA-256 of the model file, lowercase hex.
     pub sha256: String,
-    /// The server's ETag at fetch time, when it gave one.
+    /// The server's ETag at fetch time, when it gave one; for an MLflow
+    /// `models:/` entry, the registry version it was fetched at.
     pub etag: Option<String>,
     /// Seconds since the Unix epoch.
     pub fetched_at: u64,

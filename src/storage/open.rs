@@ -1,17 +1,20 @@
-//! Loading a model from any source: bundled, a path, or S3 through the cache.
+//! Loading a model from any source: bundled, a path, or S3 or MLflow
+//! through the cache.
 
 use std::sync::atomic::AtomicBool;
 
 use super::cache::ModelCache;
 use super::fetch::{fetch_model, FetchError, Progress, S3Uri};
 use super::s3::S3Client;
+use crate::mlflow::{fetch_mlflow_model, MlflowConfig, MlflowError};
 use crate::model::{Classifier, ModelError, ModelSource};
 use crate::settings::S3Config;
 
-/// Context for remote sources: the S3 settings and the cache.
+/// Context for remote sources: the S3 and MLflow settings and the cache.
 #[derive(Debug, Clone)]
 pub struct Remote {
     pub s3: S3Config,
+    pub mlflow: MlflowConfig,
     /// `None` when the platform has no cache folder.
     pub cache: Option<ModelCache>,
 }
@@ -23,12 +26,15 @@ pub enum OpenError {
     Model(#[from] ModelError),
     #[error(transparent)]
     Fetch(#[from] FetchError),
+    #[error(transparent)]
+    Mlflow(#[from] MlflowError),
     #[error("{0}")]
     Unsupported(String),
 }
 
-/// Loads the model `source` names. S3 models come from the cache when
-/// there, so they load with no network; otherwise they are fetched first.
+/// Loads the model `source` names. S3 and MLflow models come from the
+/// cache when there, so they load with no network; otherwise they are
+/// fetched first.
 pub fn open_model(
     source: &ModelSource,
     remote: &Remote,
@@ -42,12 +48,7 @@ pub fn open_model(
                 bucket: bucket.clone(),
                 key: key.clone(),
             };
-            let cache = remote.cache.as_ref().ok_or_else(|| {
-                OpenError::Unsupported(
-                    "no cache folder for S3 models; set PETAL_CACHE_DIR to a writable folder"
-                        .to_string(),
-                )
-            })?;
+            let cache = cache_of(remote)?;
             let connect = || S3Client::connect(&remote.s3);
             let entry = fetch_model(&uri, cache, connect, progress, cancel, false)?;
             Ok(Classifier::load_path_named(
@@ -55,6 +56,30 @@ pub fn open_model(
                 uri.to_string(),
             )?)
         }
-        other => Ok(other.load()?),
+        ModelSource::MlflowRun { .. } | ModelSource::MlflowModel { .. } => {
+            let cache = cache_of(remote)?;
+            let entry = fetch_mlflow_model(
+                source,
+                &remote.mlflow,
+                &remote.s3,
+                cache,
+                progress,
+                cancel,
+                false,
+            )?;
+            Ok(Classifier::load_path_named(
+                &entry.model_path(),
+                source.to_string(),
+            )?)
+        }
     }
+}
+
+fn cache_of(remote: &Remote) -> Result<&ModelCache, OpenError> {
+    remote.cache.as_ref().ok_or_else(|| {
+        OpenError::Unsupported(
+            "no cache folder for remote models; set PETAL_CACHE_DIR to a writable folder"
+                .to_string(),
+        )
+    })
 }

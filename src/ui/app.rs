@@ -55,6 +55,7 @@ impl Default for AppOptions {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             remote: Remote {
                 s3: S3Config::resolve(&Default::default(), &|_| None, None),
+                mlflow: crate::mlflow::MlflowConfig::default(),
                 cache: None,
             },
             settings_messages: Vec::new(),

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod dropped;
+pub mod mlflow;
 pub mod onnx;
 pub mod photos;
 pub mod s3;

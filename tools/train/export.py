@@ -1,5 +1,9 @@
 """Export a trained checkpoint to ONNX with its description in metadata.
 
+When the run was tracked in MLflow (its summary.json has mlflow_run_id) and
+MLFLOW_TRACKING_URI is set, the model and its labels are logged to that run
+as an ONNX-flavor folder and registered (see tracking.py).
+
 Usage: python tools/train/export.py --run tools/train/runs/lite0 \
            --out models/petal-flowers102-lite0.onnx
 """
@@ -16,6 +20,7 @@ import torch
 from efficientnet_lite_pytorch import EfficientNet
 
 import common
+import tracking
 
 MODEL_VERSION = "1.0.0"
 
@@ -84,6 +89,12 @@ def main():
     got = session.run(None, {"image": x.numpy()})[0]
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes); "
           f"max |torch - onnxruntime| = {np.abs(expected - got).max():.2e}")
+
+    summary_path = args.run / "summary.json"
+    run_id = json.loads(summary_path.read_text()).get("mlflow_run_id") if summary_path.exists() else None
+    if run_id and tracking.enabled():
+        version = tracking.log_onnx_model(run_id, args.out, names, onnx_version=onnx.__version__)
+        print(f"logged the model to MLflow run {run_id}, registered as version {version}")
 
 
 if __name__ == "__main__":
