@@ -127,11 +127,15 @@ fn runs_panel_browses_seeded_server() {
     let training = server.id("training_run");
     let registered = server.id("registered_model");
     let experiment = experiment_of_training_run(&harness);
-    harness.get_by_label(&experiment).click();
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, &experiment)
+        .click();
     step_until(&mut harness, LIMIT, "the training run", |h| {
         has_label(h, "lite0")
     });
-    harness.get_by_label("lite0").click();
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "lite0")
+        .click();
     step_until(&mut harness, LIMIT, "the val_loss history", |h| {
         h.state().runs().history(&training, "val_loss") == Some((2, true))
     });
@@ -149,7 +153,8 @@ fn runs_panel_browses_seeded_server() {
     step_until(&mut harness, LIMIT, "the onnx folder", |h| {
         has_label(h, "Use this model")
     });
-    harness.get_by_label("Use this model").click();
+    let uses: Vec<_> = harness.query_all_by_label("Use this model").collect();
+    uses.first().expect("a Use this model button").click();
     let source = format!("runs:/{training}/onnx/petal-flowers102-lite0.onnx");
     step_until(&mut harness, LIMIT, "the run's model", |h| {
         h.state()

@@ -1,6 +1,6 @@
 //! Background jobs that talk to an MLflow tracking server for the Runs
 //! panel. Each reply carries enough of its request (generation, run id,
-//! metric key, folder) for the panel to drop answers it no longer wants.
+//! metric key, folder) for the panel to drop replies it no longer needs.
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -15,7 +15,7 @@ use crate::mlflow::{
 use crate::model::ModelSource;
 use crate::storage::{open_model, Remote};
 
-/// Answer to one MLflow request of the Runs panel.
+/// Reply to one MLflow request of the Runs panel.
 #[derive(Debug)]
 pub enum MlflowReply {
     /// Every experiment (deleted ones too; the panel filters).

@@ -1,7 +1,7 @@
 //! The offline copy: the last MLflow history the Runs panel fetched, kept
 //! in the cache folder so it can be browsed when the server is unreachable.
 //!
-//! The file holds what the server returned (experiments, the runs shown,
+//! The file contains what the server returned (experiments, the runs shown,
 //! the metric histories charted) and the server's URL without any user
 //! name or password. Credentials never reach it, because the panel never
 //! holds them: they live only in [`crate::mlflow::MlflowConfig`].

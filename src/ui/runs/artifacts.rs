@@ -34,7 +34,7 @@ impl ArtifactTree {
         }
     }
 
-    /// True when the listed folder holds an `MLmodel` file, which makes it
+    /// True when the listed folder contains an `MLmodel` file, which makes it
     /// an MLflow model folder.
     fn is_model_folder(&self, path: &str) -> bool {
         let Some(Some(Ok(entries))) = self.folders.get(path) else {

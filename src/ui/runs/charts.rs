@@ -60,7 +60,7 @@ impl Charts {
 }
 
 impl PetalApp {
-    /// Requests the histories the charts need and nobody fetched yet.
+    /// Requests the histories the charts need that are not fetched or on their way.
     pub(super) fn request_histories(&mut self, keys: &BTreeSet<String>, runs: &[String]) {
         let Some(client) = self.runs.client.clone() else {
             return;

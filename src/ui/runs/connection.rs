@@ -5,7 +5,7 @@ use eframe::egui;
 use crate::mlflow::{MlflowConfig, MlflowError};
 use crate::settings::Origin;
 
-/// What the panel knows about the tracking server.
+/// State of the connection to the tracking server.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Connection {
     /// Neither the settings file nor `MLFLOW_TRACKING_URI` names a server.
@@ -14,11 +14,11 @@ pub enum Connection {
     /// The first request is on its way.
     Connecting,
     Connected,
-    /// The server did not answer in time or refused the connection.
+    /// The server did not respond in time or refused the connection.
     Unreachable(String),
     /// The server rejected the credentials, or there were none.
     Unauthorized(String),
-    /// The server answered with an error that is none of the above.
+    /// The server returned another error.
     Failed(String),
 }
 

@@ -27,6 +27,7 @@ pub fn show(app: &mut PetalApp, ui: &mut egui::Ui) {
     ui.weak(format!("id {}", run.info.run_id));
     pairs_ui(ui, "Parameters", "run-params", &run.data.params);
     metrics_ui(ui, &run);
+    // MLflow's `mlflow.log-model.history` tag is a long JSON document.
     let tags: Vec<Tag> = run
         .data
         .tags
@@ -36,22 +37,7 @@ pub fn show(app: &mut PetalApp, ui: &mut egui::Ui) {
         .collect();
     pairs_ui(ui, "Tags", "run-tags", &tags);
     ui.separator();
-    ui.strong("Metric history");
-    let keys: BTreeSet<String> = run.data.metrics.iter().map(|m| m.key.clone()).collect();
-    let mut runs = vec![run.info.run_id.clone()];
-    runs.extend(
-        app.runs
-            .table
-            .compared
-            .iter()
-            .filter(|id| **id != run.info.run_id)
-            .cloned(),
-    );
-    if keys.is_empty() {
-        ui.weak("This run has no metrics.");
-    } else {
-        charts::show(app, ui, &keys, &runs);
-    }
+    history_ui(app, ui, &run);
     ui.separator();
     ui.strong("Artifacts");
     if app.runs.offline_shown() {
@@ -59,6 +45,20 @@ pub fn show(app: &mut PetalApp, ui: &mut egui::Ui) {
     } else {
         artifacts::show(app, ui, &run.info.run_id);
     }
+}
+
+/// Draws a chart per metric of `run`, with the ticked runs overlaid.
+fn history_ui(app: &mut PetalApp, ui: &mut egui::Ui, run: &Run) {
+    ui.strong("Metric history");
+    let keys: BTreeSet<String> = run.data.metrics.iter().map(|m| m.key.clone()).collect();
+    if keys.is_empty() {
+        ui.weak("This run has no metrics.");
+        return;
+    }
+    let mut runs = vec![run.info.run_id.clone()];
+    let compared = app.runs.table.compared.iter();
+    runs.extend(compared.filter(|id| **id != run.info.run_id).cloned());
+    charts::show(app, ui, &keys, &runs);
 }
 
 fn pairs_ui(ui: &mut egui::Ui, title: &str, id: &str, pairs: &[Tag]) {

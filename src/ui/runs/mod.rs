@@ -2,7 +2,7 @@
 //! registered models, with an offline copy of the last history fetched.
 //!
 //! Every request runs as a job (see [`crate::jobs::MlflowReply`]); this
-//! module keeps the answers and draws them. Answers for a query, run or
+//! module keeps the replies and draws them. Replies for a query, run or
 //! folder that is no longer shown are dropped.
 
 mod artifacts;
@@ -50,7 +50,7 @@ pub struct RunsPanel {
     download: Option<(ModelSource, Arc<Transfer>)>,
     /// The offline copy on disk, once read.
     saved_copy: Option<OfflineCopy>,
-    /// When the offline copy is shown instead of the server's answers, the
+    /// When the offline copy is shown instead of the server's replies, the
     /// time it was fetched (seconds since the Unix epoch).
     offline_since: Option<i64>,
 }
@@ -61,7 +61,7 @@ impl RunsPanel {
         self.offline_since.is_some()
     }
 
-    /// The model download in progress, for tests and the status bar.
+    /// Returns the model being downloaded, if any.
     pub fn download(&self) -> Option<&ModelSource> {
         self.download.as_ref().map(|(source, _)| source)
     }
@@ -77,7 +77,7 @@ impl RunsPanel {
         self.table.rows.len()
     }
 
-    /// The server's message about the filter last applied.
+    /// Returns the server's message about the filter last applied.
     pub fn filter_error(&self) -> Option<&str> {
         self.table.filter_error.as_deref()
     }
@@ -136,7 +136,7 @@ impl PetalApp {
         self.runs.download = Some((source, transfer));
     }
 
-    /// Applies the answer to an MLflow request.
+    /// Applies the reply to an MLflow request.
     pub(super) fn on_mlflow_reply(&mut self, reply: MlflowReply) {
         match reply {
             MlflowReply::Experiments(result) => self.on_experiments(result),
