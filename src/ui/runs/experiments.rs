@@ -22,7 +22,7 @@ pub fn matching<'a>(
 }
 
 /// Picks the experiment to open first: the configured name, else the
-/// first active experiment with runs likely, the last created.
+/// active experiment created last.
 pub fn default_choice(experiments: &[Experiment], name: Option<&str>) -> Option<String> {
     let active = || experiments.iter().filter(|e| !e.is_deleted());
     let named = name.and_then(|name| active().find(|e| e.name == name));
