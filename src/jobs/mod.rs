@@ -5,6 +5,8 @@
 //! [`Event`]s once per frame. Each finished job calls the wake-up function,
 //! so the window redraws as soon as something arrives.
 
+mod mlflow;
+pub mod offline;
 mod pool;
 mod remote;
 mod work;
@@ -21,6 +23,7 @@ use crate::settings::Settings;
 use crate::storage::fetch::S3Uri;
 use crate::storage::{open_model, CachedModel, Listing, Remote};
 
+pub use mlflow::MlflowReply;
 pub use pool::{Pool, Task};
 pub use remote::Transfer;
 pub use work::{Analysis, ExportRow, Picture, MAX_RANKED, PREVIEW_SIDE, THUMBNAIL_SIDE};
@@ -98,6 +101,8 @@ pub enum Event {
         settings: Settings,
         result: Result<(), String>,
     },
+    /// An MLflow request of the Runs panel finished.
+    Mlflow(MlflowReply),
     /// The window's picture was saved.
     ScreenshotSaved {
         path: PathBuf,
@@ -240,6 +245,13 @@ impl Spawner {
             let result = work::save_screenshot(&path, &image);
             Event::ScreenshotSaved { path, result }
         });
+    }
+
+    /// Delivers an event from a job that sends more than one.
+    pub fn send(&self, event: Event) {
+        if self.sender.send(event).is_ok() {
+            (self.wake)();
+        }
     }
 
     /// Runs `job` on a new named thread and delivers its event.

@@ -32,7 +32,12 @@ impl Transfer {
         self.cancel.store(true, Ordering::Relaxed);
     }
 
-    fn report(&self, done: u64, total: Option<u64>) {
+    /// The flag that [`Transfer::cancel`] sets, for the job to check.
+    pub(super) fn cancel_flag(&self) -> &AtomicBool {
+        &self.cancel
+    }
+
+    pub(super) fn report(&self, done: u64, total: Option<u64>) {
         self.done.store(done, Ordering::Relaxed);
         if let Some(total) = total {
             self.total.store(total, Ordering::Relaxed);

@@ -14,6 +14,7 @@ use super::photos::{PhotoList, PhotoState, Tally};
 use super::prefs::{Panel, Prefs};
 use super::preview::Preview;
 use super::results::ResultsView;
+use super::runs::{self, RunsPanel};
 use super::screenshot::Screenshot;
 use super::settings_panel::SettingsPanel;
 use super::startup_probe::StartupProbe;
@@ -93,6 +94,7 @@ pub struct PetalApp {
     engine: EngineOptions,
     pub(super) bucket: BucketBrowser,
     pub(super) settings: SettingsPanel,
+    pub(super) runs: RunsPanel,
     /// Start-up timing for the benchmark, when it asked for it.
     startup_probe: Option<StartupProbe>,
 }
@@ -125,6 +127,7 @@ impl PetalApp {
             engine: options.engine,
             bucket: BucketBrowser::default(),
             settings: SettingsPanel::new(options.settings_store.clone(), options.settings.clone()),
+            runs: RunsPanel::default(),
             startup_probe: StartupProbe::from_env(),
         };
         for message in &options.settings_messages {
@@ -162,6 +165,11 @@ impl PetalApp {
     /// Returns the loaded model, once there is one.
     pub fn classifier(&self) -> Option<&Arc<Classifier>> {
         self.model.current.as_ref()
+    }
+
+    /// Returns the Runs panel's state.
+    pub fn runs(&self) -> &RunsPanel {
+        &self.runs
     }
 
     /// Starts loading a model; the current one stays active meanwhile.
@@ -317,6 +325,7 @@ impl eframe::App for PetalApp {
             }
             Panel::Results => results::show(self, ui, frame),
             Panel::Model => model_panel::show(self, ui, frame),
+            Panel::Runs => runs::show(self, ui),
             Panel::Settings => settings_panel::show(self, ui),
         }
         super::input::show_drop_hint(ui.ctx());

@@ -141,6 +141,11 @@ fn transfer(app: &mut PetalApp, ui: &mut egui::Ui) {
     let Some((uri, transfer, _)) = &app.bucket.transfer else {
         return;
     };
+    transfer_ui(ui, &format!("Fetching {}", uri.file_name()), transfer);
+}
+
+/// Draws a download's progress bar, headed by `title`, with a Cancel button.
+pub(super) fn transfer_ui(ui: &mut egui::Ui, title: &str, transfer: &Transfer) {
     let (done, total) = transfer.progress();
     let text = match total {
         Some(total) => format!("{} of {}", describe_bytes(done), describe_bytes(total)),
@@ -148,7 +153,7 @@ fn transfer(app: &mut PetalApp, ui: &mut egui::Ui) {
     };
     let fraction = total.map_or(0.0, |t| done as f32 / t.max(1) as f32);
     ui.horizontal(|ui| {
-        ui.label(format!("Fetching {}", uri.file_name()));
+        ui.label(title);
         if ui.button("Cancel").clicked() {
             transfer.cancel();
         }

@@ -62,6 +62,7 @@ impl PetalApp {
                 result,
             } => self.on_published(destination, result),
             Event::SettingsSaved { settings, result } => self.on_settings_saved(settings, result),
+            Event::Mlflow(reply) => self.on_mlflow_reply(reply),
         }
     }
 

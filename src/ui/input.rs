@@ -84,7 +84,7 @@ impl PetalApp {
         }
         let row = match self.prefs.panel {
             Panel::Photos => self.gallery_columns.max(1) as isize,
-            Panel::Results | Panel::Model | Panel::Settings => 1,
+            Panel::Results | Panel::Model | Panel::Runs | Panel::Settings => 1,
         };
         let pressed = |key| ctx.input_mut(|input| input.consume_key(Modifiers::NONE, key));
         let step = [

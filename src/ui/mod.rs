@@ -17,6 +17,7 @@ mod photos;
 mod prefs;
 mod preview;
 mod results;
+mod runs;
 mod screenshot;
 mod settings_panel;
 mod startup_probe;
@@ -27,6 +28,7 @@ pub use app::{AppOptions, PetalApp};
 pub use input::pasted_paths;
 pub use photos::Tally;
 pub use prefs::{Panel, Prefs};
+pub use runs::{Connection, RunsPanel};
 
 /// Application id: names the window class and the folder for window state.
 pub const APP_ID: &str = "petal";

@@ -14,17 +14,25 @@ pub enum Panel {
     Photos,
     Results,
     Model,
+    Runs,
     Settings,
 }
 
 impl Panel {
-    pub const ALL: [Panel; 4] = [Panel::Photos, Panel::Results, Panel::Model, Panel::Settings];
+    pub const ALL: [Panel; 5] = [
+        Panel::Photos,
+        Panel::Results,
+        Panel::Model,
+        Panel::Runs,
+        Panel::Settings,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
             Panel::Photos => "Photos",
             Panel::Results => "Results",
             Panel::Model => "Models",
+            Panel::Runs => "Runs",
             Panel::Settings => "Settings",
         }
     }

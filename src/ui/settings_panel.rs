@@ -89,6 +89,8 @@ impl PetalApp {
         match result {
             Ok(()) => {
                 self.remote.s3 = effective_s3(&settings.s3);
+                self.remote.mlflow = crate::mlflow::MlflowConfig::from_env(&settings.mlflow, None);
+                self.runs.forget_connection();
                 self.settings.saved = settings;
                 self.bucket.opened = false;
                 let path = self
