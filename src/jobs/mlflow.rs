@@ -12,8 +12,11 @@ use crate::mlflow::{
     Experiment, FileInfo, Metric, MlflowClient, MlflowError, ModelVersion, Page, RegisteredModel,
     Run, RunsQuery,
 };
-use crate::model::ModelSource;
+use crate::model::{EngineOptions, ModelSource};
 use crate::storage::{open_model, Remote};
+
+/// A registered model with its versions.
+pub type RegistryEntry = (RegisteredModel, Vec<ModelVersion>);
 
 /// Reply to one MLflow request of the Runs panel.
 #[derive(Debug)]
@@ -39,7 +42,7 @@ pub enum MlflowReply {
         result: Result<Vec<FileInfo>, MlflowError>,
     },
     /// Registered models, each with its versions.
-    Registry(Result<Vec<(RegisteredModel, Vec<ModelVersion>)>, MlflowError>),
+    Registry(Result<Vec<RegistryEntry>, MlflowError>),
     /// The offline copy was read from `path` (`None`: there is none yet).
     OfflineLoaded {
         path: PathBuf,
@@ -153,7 +156,12 @@ impl Jobs {
 
     /// Loads a model like [`Jobs::load_model`], reporting the download's
     /// progress and taking a cancel through the returned [`Transfer`].
-    pub fn load_model_tracked(&self, source: ModelSource, remote: Remote) -> Arc<Transfer> {
+    pub fn load_model_tracked(
+        &self,
+        source: ModelSource,
+        remote: Remote,
+        engine: EngineOptions,
+    ) -> Arc<Transfer> {
         let transfer = Arc::new(Transfer::default());
         let shared = transfer.clone();
         let wake = self.spawner.wake.clone();
@@ -162,7 +170,7 @@ impl Jobs {
                 shared.report(done, total);
                 wake();
             };
-            let open = || open_model(&source, &remote, &report, shared.cancel_flag());
+            let open = || open_model(&source, &remote, &engine, &report, shared.cancel_flag());
             let result = crate::catch_panic(open)
                 .unwrap_or_else(|cause| Err(super::work::crashed_model(&source, cause).into()))
                 .map(Arc::new)

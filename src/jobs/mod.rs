@@ -23,7 +23,7 @@ use crate::settings::Settings;
 use crate::storage::fetch::S3Uri;
 use crate::storage::{open_model, CachedModel, Listing, Remote};
 
-pub use mlflow::MlflowReply;
+pub use mlflow::{MlflowReply, RegistryEntry};
 pub use pool::{Pool, Task};
 pub use remote::Transfer;
 pub use work::{Analysis, ExportRow, Picture, MAX_RANKED, PREVIEW_SIDE, THUMBNAIL_SIDE};

@@ -5,11 +5,9 @@ use std::time::Instant;
 
 use image::RgbImage;
 use sha2::{Digest, Sha256};
-use tract_onnx::prelude::Framework;
 
 use super::describe::{describe_onnx, Description};
 use super::engine::{EngineInfo, EngineOptions, ModelInput, Plan};
-use super::error::chain;
 use super::sidecar::{read_sidecars, Sidecar};
 use super::spec::{Label, ModelSpec, OutputKind, Provenance};
 use super::topk::{infer_output_kind, to_probabilities, top_k, Prediction};

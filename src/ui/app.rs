@@ -91,7 +91,7 @@ pub struct PetalApp {
     /// S3 settings in effect and the model cache.
     pub(super) remote: Remote,
     /// The inference engine every model is loaded with, fixed at start.
-    engine: EngineOptions,
+    pub(super) engine: EngineOptions,
     pub(super) bucket: BucketBrowser,
     pub(super) settings: SettingsPanel,
     pub(super) runs: RunsPanel,

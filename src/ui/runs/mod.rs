@@ -21,8 +21,8 @@ use eframe::egui;
 
 use super::app::PetalApp;
 use crate::jobs::offline::{self, OfflineCopy};
-use crate::jobs::{MlflowReply, Transfer};
-use crate::mlflow::{Experiment, MlflowClient, MlflowError, ModelVersion, RegisteredModel};
+use crate::jobs::{MlflowReply, RegistryEntry, Transfer};
+use crate::mlflow::{Experiment, MlflowClient, MlflowError};
 use crate::model::ModelSource;
 pub use connection::Connection;
 
@@ -44,7 +44,7 @@ pub struct RunsPanel {
     table: table::RunsTable,
     charts: charts::Charts,
     artifacts: artifacts::ArtifactTree,
-    registry: Option<Result<Vec<(RegisteredModel, Vec<ModelVersion>)>, String>>,
+    registry: Option<Result<Vec<RegistryEntry>, String>>,
     registry_requested: bool,
     /// The model download started here, until the model has loaded.
     download: Option<(ModelSource, Arc<Transfer>)>,
@@ -130,9 +130,9 @@ impl PetalApp {
     /// through the same loading path as the Models panel.
     pub(super) fn use_mlflow_model(&mut self, source: ModelSource) {
         self.model.loading = Some(source.clone());
-        let transfer = self
-            .jobs
-            .load_model_tracked(source.clone(), self.remote.clone());
+        let transfer =
+            self.jobs
+                .load_model_tracked(source.clone(), self.remote.clone(), self.engine);
         self.runs.download = Some((source, transfer));
     }
 
