@@ -12,6 +12,7 @@ use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use petal::ui::{AppOptions, PetalApp};
 use support::dropped::Dropped;
+use support::harness::{has_label, has_label_containing};
 
 /// Longest wait for the app to finish its work; only a hang gets near it.
 const SETTLE_LIMIT: Duration = Duration::from_secs(300);
@@ -60,14 +61,6 @@ fn three_photos() -> Vec<PathBuf> {
         valid_photo("2", "image_05094.jpg"),
         valid_photo("3", "image_06621.jpg"),
     ]
-}
-
-fn has_label(harness: &Harness<'_, PetalApp>, label: &str) -> bool {
-    harness.query_all_by_label(label).next().is_some()
-}
-
-fn has_label_containing(harness: &Harness<'_, PetalApp>, text: &str) -> bool {
-    harness.query_all_by_label_contains(text).next().is_some()
 }
 
 fn bar_count(harness: &Harness<'_, PetalApp>) -> usize {

@@ -6,7 +6,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use eframe::egui;
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -16,37 +16,11 @@ use petal::settings::{MlflowSettings, S3Config};
 use petal::storage::{ModelCache, Remote};
 use petal::ui::{AppOptions, Connection, PetalApp};
 use support::dropped::Dropped;
+use support::harness::{has_label, has_label_containing, step_until, LIMIT};
 use support::mlflow::{FakeHttp, MlflowServer};
 
-/// Hang guard for server round trips and model loads.
-const LIMIT: Duration = Duration::from_secs(300);
 /// Hang guard for reporting a server that is down or silent.
 const UNREACHABLE_LIMIT: Duration = Duration::from_secs(20);
-
-/// Steps frames until `done` holds; fails after `limit`.
-fn step_until(
-    harness: &mut Harness<'_, PetalApp>,
-    limit: Duration,
-    what: &str,
-    done: impl Fn(&Harness<'_, PetalApp>) -> bool,
-) {
-    let started = Instant::now();
-    harness.step();
-    while !done(harness) {
-        assert!(started.elapsed() < limit, "waited {limit:?} for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-        harness.step();
-    }
-    harness.run_steps(2);
-}
-
-fn has_label(harness: &Harness<'_, PetalApp>, label: &str) -> bool {
-    harness.query_all_by_label(label).next().is_some()
-}
-
-fn has_label_containing(harness: &Harness<'_, PetalApp>, part: &str) -> bool {
-    harness.query_all_by_label_contains(part).next().is_some()
-}
 
 fn model_file() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("models/petal-flowers102-lite0.onnx")
@@ -149,12 +123,16 @@ fn runs_panel_browses_seeded_server() {
     step_until(&mut harness, LIMIT, "the artifacts", |h| {
         has_label(h, "[+] onnx/")
     });
-    harness.get_by_label("[+] onnx/").click();
+    // The artifacts sit below the charts, out of the window's view, so the
+    // buttons are pressed through AccessKit rather than by pointer.
+    harness.get_by_label("[+] onnx/").click_accesskit();
     step_until(&mut harness, LIMIT, "the onnx folder", |h| {
         has_label(h, "Use this model")
     });
     let uses: Vec<_> = harness.query_all_by_label("Use this model").collect();
-    uses.first().expect("a Use this model button").click();
+    uses.first()
+        .expect("a Use this model button")
+        .click_accesskit();
     let source = format!("runs:/{training}/onnx/petal-flowers102-lite0.onnx");
     step_until(&mut harness, LIMIT, "the run's model", |h| {
         h.state()

@@ -6,7 +6,6 @@ mod support;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use eframe::egui;
 use egui_kittest::kittest::Queryable;
@@ -15,29 +14,8 @@ use petal::settings::{S3Config, S3Settings, Settings, SettingsStore};
 use petal::storage::{ModelCache, Remote};
 use petal::ui::{AppOptions, PetalApp};
 use support::dropped::Dropped;
+use support::harness::{has_label, step_until, LIMIT};
 use support::s3::{S3Server, ACCESS_KEY, SECRET_KEY};
-
-const LIMIT: Duration = Duration::from_secs(300);
-
-/// Steps frames until `done` holds; fails after [`LIMIT`].
-fn step_until(
-    harness: &mut Harness<'_, PetalApp>,
-    what: &str,
-    done: impl Fn(&Harness<'_, PetalApp>) -> bool,
-) {
-    let started = Instant::now();
-    harness.step();
-    while !done(harness) {
-        assert!(started.elapsed() < LIMIT, "waited {LIMIT:?} for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-        harness.step();
-    }
-    harness.run_steps(2);
-}
-
-fn has_label(harness: &Harness<'_, PetalApp>, label: &str) -> bool {
-    harness.query_all_by_label(label).next().is_some()
-}
 
 #[test]
 fn models_panel_fetches_and_uses_a_bucket_model() {
@@ -82,10 +60,12 @@ fn models_panel_fetches_and_uses_a_bucket_model() {
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1280.0, 900.0))
         .build_eframe(move |cc| PetalApp::new(cc, options));
-    step_until(&mut harness, "the bundled model", |h| h.state().is_idle());
+    step_until(&mut harness, LIMIT, "the bundled model", |h| {
+        h.state().is_idle()
+    });
 
     harness.get_by_label("Models").click();
-    step_until(&mut harness, "the bucket listing", |h| {
+    step_until(&mut harness, LIMIT, "the bucket listing", |h| {
         has_label(h, "flowers.onnx")
     });
     assert!(has_label(&harness, "v2/"), "the sub-folder is listed");
@@ -93,13 +73,13 @@ fn models_panel_fetches_and_uses_a_bucket_model() {
     // The last "Use" button belongs to the bucket's only model.
     let uses: Vec<_> = harness.query_all_by_label("Use").collect();
     uses.last().expect("a Use button").click();
-    step_until(&mut harness, "the S3 model", |h| {
+    step_until(&mut harness, LIMIT, "the S3 model", |h| {
         h.state()
             .classifier()
             .is_some_and(|c| c.info().origin == "s3://flowers/models/flowers.onnx")
     });
     assert!(cache.lookup("s3://flowers/models/flowers.onnx").is_some());
-    step_until(&mut harness, "the cache listing", |h| {
+    step_until(&mut harness, LIMIT, "the cache listing", |h| {
         has_label(h, "cached")
     });
 
@@ -109,7 +89,7 @@ fn models_panel_fetches_and_uses_a_bucket_model() {
         .input_mut()
         .dropped_files
         .push(Arc::new(Dropped(photo)));
-    step_until(&mut harness, "the photo", |h| {
+    step_until(&mut harness, LIMIT, "the photo", |h| {
         h.state().is_idle() && h.state().tally().done == 1
     });
     assert!(has_label(&harness, "pink primrose"));

@@ -6,6 +6,7 @@
 pub mod child;
 pub mod dropped;
 pub mod faults;
+pub mod harness;
 pub mod mlflow;
 pub mod onnx;
 pub mod photos;

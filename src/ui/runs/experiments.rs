@@ -68,6 +68,9 @@ pub fn show(app: &mut PetalApp, ui: &mut egui::Ui) {
         app.runs.experiment_id = Some(id);
         app.runs.table.selected = None;
         app.runs.table.compared.clear();
+        // Filters name one experiment's params and metrics; as in MLflow's
+        // own UI, another experiment starts unfiltered.
+        app.runs.table.filter_text.clear();
         app.start_runs_query();
     }
 }
