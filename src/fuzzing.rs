@@ -219,3 +219,85 @@ pub fn s3_names(data: &[u8]) {
         }
     }
 }
+
+/// Parses `data` as the MLflow server's reply to each endpoint Petal calls,
+/// and as the other MLflow text Petal reads: `MLmodel` files, artifact and
+/// model URIs, the offline copy of the history, and run listings as the
+/// CLI prints them. Every reply shape is tried, as a hostile server could
+/// send any body to any call.
+pub fn mlflow_response(data: &[u8]) {
+    use crate::mlflow::api::wire;
+    use crate::mlflow::{error_from_body, parse_body};
+
+    const URL: &str = "http://127.0.0.1:5000/api/2.0/mlflow/runs/search";
+    let status = data.first().map_or(200, |b| 200 + u16::from(*b));
+    let _ = parse_body::<wire::Experiments>(URL, 200, data);
+    let _ = parse_body::<wire::OneExperiment>(URL, 200, data);
+    let _ = parse_body::<wire::OneRun>(URL, 200, data);
+    let _ = parse_body::<wire::Artifacts>(URL, 200, data);
+    let _ = parse_body::<wire::RegisteredModels>(URL, 200, data);
+    let _ = parse_body::<wire::ModelVersions>(URL, 200, data);
+    let _ = parse_body::<wire::OneModelVersion>(URL, 200, data);
+    let _ = parse_body::<wire::DownloadUri>(URL, 200, data);
+    let error = error_from_body(URL, status, data).to_string();
+    assert!(error.contains(URL), "error {error:?} does not name the URL");
+
+    if let Ok(runs) = parse_body::<wire::Runs>(URL, 200, data) {
+        print_runs(&runs.runs);
+    }
+    if let Ok(history) = parse_body::<wire::MetricHistory>(URL, 200, data) {
+        chart_history(&history.metrics);
+    }
+    let text = String::from_utf8_lossy(data);
+    mlflow_text(&text);
+    let _ = serde_json::from_slice::<crate::jobs::offline::OfflineCopy>(data);
+}
+
+/// Prints runs in every format `petal runs list` offers.
+fn print_runs(runs: &[crate::mlflow::Run]) {
+    use crate::cli::run_rows::{write_runs, ListFormat};
+    for format in [
+        ListFormat::Table,
+        ListFormat::Json,
+        ListFormat::Jsonl,
+        ListFormat::Csv,
+    ] {
+        let mut out = Vec::new();
+        write_runs(&mut out, runs, format).expect("writing to memory");
+    }
+}
+
+/// Thins a metric history as the Runs panel's charts do.
+fn chart_history(metrics: &[crate::mlflow::Metric]) {
+    let points: Vec<[f64; 2]> = metrics
+        .iter()
+        .map(|metric| [metric.step as f64, metric.value])
+        .collect();
+    let thinned = crate::ui::runs::downsample::min_max_buckets(&points, 4);
+    assert!(thinned.len() <= points.len(), "thinning added points");
+    assert!(
+        thinned.iter().all(|[x, y]| x.is_finite() && y.is_finite()),
+        "thinning kept a non-finite point"
+    );
+}
+
+/// Reads `text` as an `MLmodel` file, an artifact URI and a model URI.
+fn mlflow_text(text: &str) {
+    use crate::mlflow::mlmodel::onnx_data_path;
+    use crate::mlflow::ArtifactLocation;
+    use crate::model::ModelSource;
+
+    let _ = onnx_data_path(text);
+    if let Ok(location) = ArtifactLocation::parse(text) {
+        let name = safe_file_name(location.file_name());
+        assert_eq!(Path::new(&name).components().count(), 1, "name {name:?}");
+        let _ = location.join(text).to_string();
+    }
+    if let Ok(source) = ModelSource::parse(text) {
+        let printed = source.to_string();
+        match ModelSource::parse(&printed) {
+            Ok(again) => assert_eq!(again, source, "{printed} changed when parsed again"),
+            Err(cause) => panic!("{printed} does not parse again: {cause}"),
+        }
+    }
+}

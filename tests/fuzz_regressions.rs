@@ -8,12 +8,13 @@ use std::path::PathBuf;
 type EntryPoint = fn(&[u8]);
 
 /// Every fuzz target and the library function it fuzzes.
-const TARGETS: [(&str, EntryPoint); 5] = [
+const TARGETS: [(&str, EntryPoint); 6] = [
     ("photo", petal::fuzzing::photo),
     ("onnx_model", petal::fuzzing::onnx_model),
     ("model_description", petal::fuzzing::model_description),
     ("settings", petal::fuzzing::settings),
     ("s3_names", petal::fuzzing::s3_names),
+    ("mlflow_response", petal::fuzzing::mlflow_response),
 ];
 
 fn inputs(target: &str) -> Vec<PathBuf> {

@@ -3,7 +3,7 @@
 mod bench;
 mod classify;
 mod models;
-mod run_rows;
+pub(crate) mod run_rows;
 mod runs;
 
 pub use models::ModelsCommand;

@@ -67,7 +67,14 @@ impl ModelSource {
         if let Some(rest) = text.strip_prefix("models:/") {
             let split = rest.split_once('@').or_else(|| rest.split_once('/'));
             return match split {
-                Some((name, reference)) if !name.is_empty() && !reference.is_empty() => {
+                // Neither part may hold a slash: MLflow forbids them in model
+                // names, and `models:/a/b/1` could not say where the name ends.
+                Some((name, reference))
+                    if !name.is_empty()
+                        && !reference.is_empty()
+                        && !name.contains('/')
+                        && !reference.contains('/') =>
+                {
                     Ok(ModelSource::MlflowModel {
                         name: name.to_string(),
                         reference: reference.to_string(),
@@ -166,5 +173,9 @@ mod tests {
         assert!(ModelSource::parse("s3://bucket").is_err());
         assert!(ModelSource::parse("runs:/abc").is_err());
         assert!(ModelSource::parse("models:/name").is_err());
+        // Found by the mlflow_response fuzz target: a slash in the name
+        // printed as a different model.
+        assert!(ModelSource::parse("models:/a/b@champion").is_err());
+        assert!(ModelSource::parse("models:/a/b/3").is_err());
     }
 }

@@ -240,12 +240,15 @@ pub fn safe_file_name(name: &str) -> String {
     }
     if safe.len() > 96 {
         // Keep the extension, which distinguishes the model from its sidecars.
-        let extension: String = safe
-            .rsplit_once('.')
-            .map(|(_, e)| e.chars().take(16).collect())
-            .unwrap_or_default();
-        safe.truncate(96 - extension.len() - 1);
-        safe = format!("{safe}.{extension}");
+        match safe.rsplit_once('.') {
+            Some((_, extension)) => {
+                let extension: String = extension.chars().take(16).collect();
+                safe.truncate(96 - extension.len() - 1);
+                safe = format!("{safe}.{extension}");
+            }
+            // A name with no extension must not gain a trailing dot.
+            None => safe.truncate(96),
+        }
     }
     if is_windows_device_name(&safe) {
         safe.insert(0, '_');
@@ -313,6 +316,9 @@ mod tests {
         let long = format!("{}.onnx", "a".repeat(300));
         assert!(safe_file_name(&long).ends_with(".onnx"));
         assert!(safe_file_name(&long).len() <= 96);
+        // Found by the s3_names fuzz target: a long name with no dot.
+        let plain = safe_file_name(&"b".repeat(300));
+        assert_eq!(plain, "b".repeat(96));
     }
 
     #[test]

@@ -17,7 +17,7 @@ mod photos;
 mod prefs;
 mod preview;
 mod results;
-mod runs;
+pub(crate) mod runs;
 mod screenshot;
 mod settings_panel;
 mod startup_probe;
