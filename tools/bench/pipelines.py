@@ -91,6 +91,17 @@ class TorchEngine:
             return self.model(self.torch.from_numpy(tensor))[0].numpy()
 
 
+def save_untrained(path: Path):
+    """Writes the training tool's model with freshly initialised weights,
+    for timing PyTorch where the trained checkpoint is not at hand."""
+    import torch
+    from efficientnet_lite_pytorch import EfficientNet
+
+    torch.manual_seed(0)
+    model = EfficientNet.from_name("efficientnet-lite0", num_classes=102)
+    torch.save(model.state_dict(), path)
+
+
 def load_engine(args):
     if args.pipeline == "torch":
         return TorchEngine(args.checkpoint, args.threads)
@@ -150,14 +161,21 @@ def measure(args) -> dict:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pipeline", choices=["plain", "draft", "torch"], required=True)
-    parser.add_argument("--measure", choices=["load", "photo", "raw", "folder"], required=True)
+    parser.add_argument("--pipeline", choices=["plain", "draft", "torch"])
+    parser.add_argument("--measure", choices=["load", "photo", "raw", "folder"])
     parser.add_argument("--threads", type=int, default=1, help="inference threads")
     parser.add_argument("--repeats", type=int, default=10, help="timed runs after a warm-up")
     parser.add_argument("--model", type=Path, default=REPO_ROOT / "models" / "petal-flowers102-lite0.onnx")
     parser.add_argument("--checkpoint", type=Path, help="PyTorch state dict for --pipeline torch")
     parser.add_argument("path", type=Path, nargs="?", help="photo, or folder for --measure folder")
+    parser.add_argument("--save-untrained", type=Path, metavar="FILE",
+                        help="write the PyTorch model's untrained weights to FILE and exit")
     args = parser.parse_args()
+    if args.save_untrained:
+        save_untrained(args.save_untrained)
+        return
+    if args.pipeline is None or args.measure is None:
+        parser.error("--pipeline and --measure are required")
     if args.pipeline == "torch" and args.checkpoint is None:
         parser.error("--pipeline torch needs --checkpoint")
     if args.measure != "load" and args.path is None:

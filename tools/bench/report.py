@@ -109,6 +109,13 @@ def command_output(args) -> str:
         return "unknown"
 
 
+def torch_weights_note(weights: str) -> str:
+    if weights == "trained":
+        return "with the weights of its checkpoint."
+    return ("with untrained weights, as its checkpoint is not in the\n"
+            "  repository; the arithmetic, and so the time, is the same as trained.")
+
+
 def machine(torch_python: str) -> list[str]:
     lscpu = command_output(["lscpu"])
     model = re.search(r"Model name:\s*(.+)", lscpu)
@@ -207,6 +214,7 @@ def main():
     parser.add_argument("--large", type=Path, required=True)
     parser.add_argument("--petal", required=True)
     parser.add_argument("--torch-python", default="")
+    parser.add_argument("--torch-weights", choices=["trained", "untrained"], default="trained")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     results = read_results(args.results)
@@ -256,8 +264,8 @@ def main():
         "  inference, softmax and top 5. The plain Python pipeline is the training",
         "  tool's evaluation transform (`tools/train/common.py`); the careful one adds",
         "  `Image.draft(\"RGB\", (256, 256))`, so libjpeg decodes large JPEGs at a reduced",
-        "  DCT scale. PyTorch rows run the training tool's own model from its",
-        "  checkpoint, eagerly under `torch.inference_mode()`.",
+        "  DCT scale. PyTorch rows run the training tool's own model, eagerly under",
+        "  `torch.inference_mode()`, " + torch_weights_note(args.torch_weights),
         "- Model load is from nothing to a model that can predict: for Petal, parsing,",
         "  optimising and test-running the compiled-in ONNX file; for onnxruntime,",
         "  creating the session; for PyTorch, building the model and loading its",

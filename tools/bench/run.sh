@@ -9,7 +9,8 @@
 #                      the CPU-only torch wheel into the benchmark's venv
 # --torch-python PATH  use this Python (with torch and efficientnet_lite_pytorch)
 #                      for the PyTorch rows instead of installing torch
-# --checkpoint FILE    PyTorch weights (default tools/train/runs/lite0/best.pt)
+# --checkpoint FILE    PyTorch weights (default tools/train/runs/lite0/best.pt;
+#                      without it the model runs with untrained weights)
 # --petal BINARY       time this petal build instead of building one
 # --repeats N          timed runs per photo measure (default 20; folders get
 #                      a fifth of that, at least 3)
@@ -75,10 +76,6 @@ if [ "$WITH_TORCH" = 1 ] && [ -z "$TORCH_PYTHON" ]; then
   "$VENV/bin/pip" install --quiet -r tools/bench/requirements-torch.txt
   TORCH_PYTHON="$PYTHON"
 fi
-if [ "$WITH_TORCH" = 1 ] && [ ! -f "$CHECKPOINT" ]; then
-  echo "warning: no PyTorch checkpoint at $CHECKPOINT; skipping the PyTorch rows" >&2
-  WITH_TORCH=0
-fi
 
 if [ -z "$PETAL" ]; then
   cargo build --release --locked --quiet
@@ -88,6 +85,16 @@ fi
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 RESULTS="$WORK/results.jsonl"
+
+# Without the training tool's checkpoint, the PyTorch rows time the same
+# model with untrained weights: the arithmetic, and so the time, is the same.
+TORCH_WEIGHTS=trained
+if [ "$WITH_TORCH" = 1 ] && [ ! -f "$CHECKPOINT" ]; then
+  echo "warning: no PyTorch checkpoint at $CHECKPOINT; timing the model with untrained weights" >&2
+  CHECKPOINT="$WORK/untrained.pt"
+  TORCH_WEIGHTS=untrained
+  "$TORCH_PYTHON" tools/bench/pipelines.py --save-untrained "$CHECKPOINT"
+fi
 SMALL="$(find "$VALID/1" -type f -name '*.jpg' | sort | head -n 1)"
 LARGE="$WORK/phone-12mp.jpg"
 "$PYTHON" tools/bench/make_photo.py "$SMALL" "$LARGE"
@@ -200,5 +207,5 @@ if [ "$QUICK" = 1 ]; then
   OUT="$(mktemp --suffix=-benchmarks-quick.md)"
 fi
 "$PYTHON" tools/bench/report.py "$RESULTS" --large "$LARGE" --small "$SMALL" \
-  --petal "$PETAL" --torch-python "${TORCH_PYTHON:-}" --out "$OUT"
+  --petal "$PETAL" --torch-python "${TORCH_PYTHON:-}" --torch-weights "$TORCH_WEIGHTS" --out "$OUT"
 echo "wrote $OUT" >&2
