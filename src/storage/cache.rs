@@ -238,6 +238,10 @@ pub fn safe_file_name(name: &str) -> String {
         safe.pop();
         safe.push('_');
     }
+    // Before the length cap, so the added underscore cannot exceed it.
+    if is_windows_device_name(&safe) {
+        safe.insert(0, '_');
+    }
     if safe.len() > 96 {
         // Keep the extension, which distinguishes the model from its sidecars.
         match safe.rsplit_once('.') {
@@ -249,9 +253,6 @@ pub fn safe_file_name(name: &str) -> String {
             // A name with no extension must not gain a trailing dot.
             None => safe.truncate(96),
         }
-    }
-    if is_windows_device_name(&safe) {
-        safe.insert(0, '_');
     }
     if safe.is_empty() {
         "model.onnx".to_string()
@@ -319,6 +320,10 @@ mod tests {
         // Found by the s3_names fuzz target: a long name with no dot.
         let plain = safe_file_name(&"b".repeat(300));
         assert_eq!(plain, "b".repeat(96));
+        // And a long one that starts with a device name.
+        let device = safe_file_name(&format!("LPT1.{}.onnx", "c".repeat(200)));
+        assert!(device.starts_with("_LPT1."), "{device}");
+        assert!(device.len() <= 96, "{device}");
     }
 
     #[test]
