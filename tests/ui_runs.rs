@@ -157,7 +157,7 @@ fn runs_panel_browses_seeded_server() {
     assert!(has_label(&harness, "pink primrose"));
 
     // With the server gone, the saved copy is shown, marked offline.
-    drop(server);
+    server.stop();
     harness.get_by_label("Runs").click();
     harness.run_steps(2);
     harness.get_by_label("Reconnect").click();

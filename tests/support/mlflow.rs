@@ -64,6 +64,17 @@ pub struct MlflowServer {
 }
 
 impl MlflowServer {
+    /// Stops the server and waits until it has exited, so that the next
+    /// request finds nothing listening. Dropping the server stops it too,
+    /// but without waiting.
+    pub fn stop(self) {
+        let MlflowServer { child, _stdin, .. } = self;
+        drop(_stdin);
+        let mut supervisor = child.into_inner().expect("child lock");
+        // The supervisor exits once the server's whole process group has.
+        supervisor.wait().expect("the supervisor exits");
+    }
+
     /// Starts a server with proxied artifacts, seeded by
     /// `tests/support/mlflow_seed.py` (in bulk before it starts, then
     /// through it).
