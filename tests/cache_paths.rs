@@ -3,7 +3,7 @@
 //! `//`, `\`, absolute paths, NUL, device names, very long and Unicode
 //! names). It serves a model for any key, and every fetch lands inside the cache.
 //!
-//! This file holds one test because it sets the process environment that
+//! This file contains one test because it sets the process environment that
 //! the AWS credential chain reads.
 
 mod support;

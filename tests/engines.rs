@@ -1,5 +1,5 @@
 //! tract and ONNX Runtime give the same top-5 species, and a missing or wrong
-//! ONNX Runtime library falls back to tract with a message that says why.
+//! ONNX Runtime library falls back to tract with a message that gives the reason.
 //!
 //! The agreement tests need ONNX Runtime's library: `ORT_DYLIB_PATH` or
 //! `PETAL_ONNXRUNTIME`, else the virtual environment `.ci/run` makes in

@@ -5,7 +5,6 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use eframe::egui;
@@ -15,8 +14,7 @@ use petal::mlflow::MlflowConfig;
 use petal::settings::{MlflowSettings, S3Config};
 use petal::storage::{ModelCache, Remote};
 use petal::ui::{AppOptions, Connection, PetalApp};
-use support::dropped::Dropped;
-use support::harness::{has_label, has_label_containing, step_until, LIMIT};
+use support::harness::{classify_primrose, has_label, has_label_containing, step_until, LIMIT};
 use support::mlflow::{FakeHttp, MlflowServer};
 
 /// Hang guard for reporting a server that is down or silent.
@@ -145,16 +143,7 @@ fn runs_panel_browses_seeded_server() {
         has_label_containing(&harness, &source),
         "Models panel names {source}"
     );
-    harness.get_by_label("Photos").click();
-    let photo = support::dataset_dir().join("valid/1/image_06739.jpg");
-    harness
-        .input_mut()
-        .dropped_files
-        .push(Arc::new(Dropped(photo)));
-    step_until(&mut harness, LIMIT, "the photo", |h| {
-        h.state().is_idle() && h.state().tally().done == 1
-    });
-    assert!(has_label(&harness, "pink primrose"));
+    classify_primrose(&mut harness);
 
     // With the server gone, the saved copy is shown, marked offline.
     server.stop();

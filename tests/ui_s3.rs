@@ -1,11 +1,10 @@
 //! The app's Models and Settings panels against a real S3-compatible
-//! server. This file holds one test because it sets process-wide AWS
+//! server. This file contains one test because it sets process-wide AWS
 //! variables, which the SDK's credential chain reads.
 
 mod support;
 
 use std::path::Path;
-use std::sync::Arc;
 
 use eframe::egui;
 use egui_kittest::kittest::Queryable;
@@ -13,8 +12,7 @@ use egui_kittest::Harness;
 use petal::settings::{S3Config, S3Settings, Settings, SettingsStore};
 use petal::storage::{ModelCache, Remote};
 use petal::ui::{AppOptions, PetalApp};
-use support::dropped::Dropped;
-use support::harness::{has_label, step_until, LIMIT};
+use support::harness::{classify_primrose, has_label, step_until, LIMIT};
 use support::s3::{S3Server, ACCESS_KEY, SECRET_KEY};
 
 #[test]
@@ -83,16 +81,7 @@ fn models_panel_fetches_and_uses_a_bucket_model() {
         has_label(h, "cached")
     });
 
-    harness.get_by_label("Photos").click();
-    let photo = support::dataset_dir().join("valid/1/image_06739.jpg");
-    harness
-        .input_mut()
-        .dropped_files
-        .push(Arc::new(Dropped(photo)));
-    step_until(&mut harness, LIMIT, "the photo", |h| {
-        h.state().is_idle() && h.state().tally().done == 1
-    });
-    assert!(has_label(&harness, "pink primrose"));
+    classify_primrose(&mut harness);
 
     harness.get_by_label("Settings").click();
     harness.run_steps(2);

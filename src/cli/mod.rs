@@ -149,13 +149,13 @@ fn load_settings() -> crate::settings::Loaded {
         .unwrap_or_default()
 }
 
-/// The S3 settings and cache in effect, after printing any problem with
+/// Returns the S3 settings and cache in effect, after printing any problem with
 /// the settings file.
 pub(crate) fn remote(args: &S3Args) -> crate::storage::Remote {
     remote_for(args, &MlflowArgs::default())
 }
 
-/// The S3 and MLflow settings and the cache in effect, after printing any
+/// Returns the S3 and MLflow settings and the cache in effect, after printing any
 /// problem with the settings file.
 pub(crate) fn remote_for(s3: &S3Args, mlflow: &MlflowArgs) -> crate::storage::Remote {
     let (remote, messages) = remote_quietly(s3, mlflow);
@@ -165,7 +165,7 @@ pub(crate) fn remote_for(s3: &S3Args, mlflow: &MlflowArgs) -> crate::storage::Re
     remote
 }
 
-/// The settings and cache in effect, with the settings file's problems.
+/// Returns the settings and cache in effect, with the settings file's problems.
 fn remote_quietly(args: &S3Args, mlflow: &MlflowArgs) -> (crate::storage::Remote, Vec<String>) {
     let loaded = load_settings();
     let env = |name: &str| std::env::var(name).ok();

@@ -290,7 +290,7 @@ fn source_chain<'a>(
 }
 
 /// Parses a successful response body, telling an HTML page or other
-/// non-JSON answer (a login page from a proxy, say) from MLflow's JSON.
+/// non-JSON body (a login page from a proxy, say) from MLflow's JSON.
 pub fn parse_body<T: DeserializeOwned>(
     url: &str,
     status: u16,

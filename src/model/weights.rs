@@ -44,7 +44,7 @@ pub fn check_weights(proto: &ModelProto, model_path: Option<&Path>) -> Result<()
     Ok(())
 }
 
-/// Whether any tensor keeps its data in another file.
+/// Tells whether any tensor stores its data in another file.
 pub fn has_external_data(proto: &ModelProto) -> bool {
     let mut tensors = Vec::new();
     if let Some(graph) = &proto.graph {

@@ -1,11 +1,14 @@
 //! Helpers for the app's `egui_kittest` tests: stepping frames until the
 //! app reaches a state, and finding labels.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use petal::ui::PetalApp;
+
+use super::dropped::Dropped;
 
 /// Hang guard for anything that waits on the bundled model, a server or a
 /// batch; generous, because CI's two cores also run other tests.
@@ -31,6 +34,21 @@ pub fn step_until(
         harness.step();
     }
     harness.run_steps(2);
+}
+
+/// Opens the Photos panel, drops the dataset's pink primrose photo and
+/// checks that the model in use names it.
+pub fn classify_primrose(harness: &mut Harness<'_, PetalApp>) {
+    harness.get_by_label("Photos").click();
+    let photo = super::dataset_dir().join("valid/1/image_06739.jpg");
+    harness
+        .input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(photo)));
+    step_until(harness, LIMIT, "the photo", |h| {
+        h.state().is_idle() && h.state().tally().done == 1
+    });
+    assert!(has_label(harness, "pink primrose"));
 }
 
 /// Tells whether a widget with exactly this label is on screen.
